@@ -1,0 +1,278 @@
+package account
+
+import (
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// Lookups resolve the task's resources inside the collected Facts. Each returns
+// nil when the resource is not there (deleted, not collected, or not in the snapshot).
+
+// Cluster returns the task's cluster.
+func (f *Facts) Cluster() *ecstypes.Cluster {
+	for i, c := range f.ECS.Clusters {
+		if eqARNOrName(aws.ToString(c.ClusterArn), aws.ToString(c.ClusterName), f.Task.ClusterArn) {
+			return &f.ECS.Clusters[i]
+		}
+	}
+	return nil
+}
+
+// Service returns the task's service, or nil for a standalone task.
+func (f *Facts) Service() *ecstypes.Service {
+	if f.Task.Service == "" {
+		return nil
+	}
+	for i, s := range f.ECS.Services {
+		if aws.ToString(s.ServiceName) == f.Task.Service || strings.HasSuffix(aws.ToString(s.ServiceArn), "/"+f.Task.Service) {
+			return &f.ECS.Services[i]
+		}
+	}
+	return nil
+}
+
+// TaskDescription returns DescribeTasks' view of the task (absent once it has aged out).
+func (f *Facts) TaskDescription() *ecstypes.Task {
+	for i, t := range f.ECS.Tasks {
+		if aws.ToString(t.TaskArn) == f.Task.TaskArn {
+			return &f.ECS.Tasks[i]
+		}
+	}
+	return nil
+}
+
+// TaskDefinition returns the task's task definition.
+func (f *Facts) TaskDefinition() *ecstypes.TaskDefinition {
+	for i, td := range f.ECS.TaskDefinitions {
+		if aws.ToString(td.TaskDefinitionArn) == f.Task.TaskDefinitionArn {
+			return &f.ECS.TaskDefinitions[i]
+		}
+	}
+	if len(f.ECS.TaskDefinitions) == 1 && f.Task.TaskDefinitionArn == "" {
+		return &f.ECS.TaskDefinitions[0]
+	}
+	return nil
+}
+
+// Subnet returns a subnet by ID.
+func (f *Facts) Subnet(id string) *ec2types.Subnet {
+	for i, s := range f.EC2.Subnets {
+		if aws.ToString(s.SubnetId) == id {
+			return &f.EC2.Subnets[i]
+		}
+	}
+	return nil
+}
+
+// TaskSubnet returns the task's subnet.
+func (f *Facts) TaskSubnet() *ec2types.Subnet { return f.Subnet(f.Task.SubnetID) }
+
+// VPCID returns the VPC of the task's subnet, or "".
+func (f *Facts) VPCID() string {
+	if s := f.TaskSubnet(); s != nil {
+		return aws.ToString(s.VpcId)
+	}
+	return ""
+}
+
+// VPC returns a VPC by ID.
+func (f *Facts) VPC(id string) *ec2types.Vpc {
+	for i, v := range f.EC2.Vpcs {
+		if aws.ToString(v.VpcId) == id {
+			return &f.EC2.Vpcs[i]
+		}
+	}
+	return nil
+}
+
+// DNSSupport and DNSHostnames apply the AWS defaults when the attribute was not recorded.
+func (f *Facts) DNSSupport(vpcID string) bool {
+	if a, ok := f.EC2.VpcAttributes[vpcID]; ok && a.EnableDnsSupport != nil {
+		return *a.EnableDnsSupport
+	}
+	return true
+}
+
+func (f *Facts) DNSHostnames(vpcID string) bool {
+	if a, ok := f.EC2.VpcAttributes[vpcID]; ok && a.EnableDnsHostnames != nil {
+		return *a.EnableDnsHostnames
+	}
+	if v := f.VPC(vpcID); v != nil && aws.ToBool(v.IsDefault) {
+		return true
+	}
+	return false
+}
+
+// RouteTableFor returns the subnet's route table: its explicit association, else
+// the main route table of its VPC. main reports which one was used.
+func (f *Facts) RouteTableFor(subnetID string) (rt *ec2types.RouteTable, main bool) {
+	var vpcID string
+	if s := f.Subnet(subnetID); s != nil {
+		vpcID = aws.ToString(s.VpcId)
+	}
+	var mainRT *ec2types.RouteTable
+	for i, t := range f.EC2.RouteTables {
+		for _, a := range t.Associations {
+			if aws.ToString(a.SubnetId) == subnetID {
+				return &f.EC2.RouteTables[i], false
+			}
+			if aws.ToBool(a.Main) && (vpcID == "" || aws.ToString(t.VpcId) == vpcID) && mainRT == nil {
+				mainRT = &f.EC2.RouteTables[i]
+			}
+		}
+	}
+	return mainRT, mainRT != nil
+}
+
+// NetworkACLFor returns the subnet's network ACL: its explicit association, else the VPC default.
+func (f *Facts) NetworkACLFor(subnetID string) (acl *ec2types.NetworkAcl, isDefault bool) {
+	var vpcID string
+	if s := f.Subnet(subnetID); s != nil {
+		vpcID = aws.ToString(s.VpcId)
+	}
+	var def *ec2types.NetworkAcl
+	for i, a := range f.EC2.NetworkAcls {
+		for _, as := range a.Associations {
+			if aws.ToString(as.SubnetId) == subnetID {
+				return &f.EC2.NetworkAcls[i], false
+			}
+		}
+		if aws.ToBool(a.IsDefault) && (vpcID == "" || aws.ToString(a.VpcId) == vpcID) && def == nil {
+			def = &f.EC2.NetworkAcls[i]
+		}
+	}
+	return def, def != nil
+}
+
+// SecurityGroup returns a security group by ID.
+func (f *Facts) SecurityGroup(id string) *ec2types.SecurityGroup {
+	for i, g := range f.EC2.SecurityGroups {
+		if aws.ToString(g.GroupId) == id {
+			return &f.EC2.SecurityGroups[i]
+		}
+	}
+	return nil
+}
+
+// NATGateway returns a NAT gateway by ID.
+func (f *Facts) NATGateway(id string) *ec2types.NatGateway {
+	for i, n := range f.EC2.NatGateways {
+		if aws.ToString(n.NatGatewayId) == id {
+			return &f.EC2.NatGateways[i]
+		}
+	}
+	return nil
+}
+
+// InternetGateway returns an internet gateway by ID.
+func (f *Facts) InternetGateway(id string) *ec2types.InternetGateway {
+	for i, g := range f.EC2.InternetGateways {
+		if aws.ToString(g.InternetGatewayId) == id {
+			return &f.EC2.InternetGateways[i]
+		}
+	}
+	return nil
+}
+
+// NetworkInterface returns an ENI by ID.
+func (f *Facts) NetworkInterface(id string) *ec2types.NetworkInterface {
+	for i, n := range f.EC2.NetworkInterfaces {
+		if aws.ToString(n.NetworkInterfaceId) == id {
+			return &f.EC2.NetworkInterfaces[i]
+		}
+	}
+	return nil
+}
+
+// AwsVpcConfiguration returns the task's network configuration: the service's,
+// else the ENI's security groups. ok is false when neither is known.
+func (f *Facts) AwsVpcConfiguration() (cfg ecstypes.AwsVpcConfiguration, ok bool) {
+	if s := f.Service(); s != nil && s.NetworkConfiguration != nil && s.NetworkConfiguration.AwsvpcConfiguration != nil {
+		return *s.NetworkConfiguration.AwsvpcConfiguration, true
+	}
+	if eni := f.NetworkInterface(f.Task.ENIID); eni != nil {
+		cfg.Subnets = []string{aws.ToString(eni.SubnetId)}
+		for _, g := range eni.Groups {
+			cfg.SecurityGroups = append(cfg.SecurityGroups, aws.ToString(g.GroupId))
+		}
+		cfg.AssignPublicIp = ecstypes.AssignPublicIpDisabled
+		if eni.Association != nil && aws.ToString(eni.Association.PublicIp) != "" {
+			cfg.AssignPublicIp = ecstypes.AssignPublicIpEnabled
+		}
+		return cfg, true
+	}
+	return cfg, false
+}
+
+// TaskSecurityGroups returns the task's security group IDs, if known.
+func (f *Facts) TaskSecurityGroups() []string {
+	cfg, _ := f.AwsVpcConfiguration()
+	return cfg.SecurityGroups
+}
+
+// Role returns an IAM role by ARN (or by name when the ARN's path differs).
+func (f *Facts) Role(arn string) *iamtypes.RoleDetail {
+	name := arn[strings.LastIndex(arn, "/")+1:]
+	for i, r := range f.IAM.RoleDetailList {
+		if aws.ToString(r.Arn) == arn || aws.ToString(r.RoleName) == name {
+			return &f.IAM.RoleDetailList[i]
+		}
+	}
+	return nil
+}
+
+// ManagedPolicy returns a managed policy by ARN.
+func (f *Facts) ManagedPolicy(arn string) *iamtypes.ManagedPolicyDetail {
+	for i, p := range f.IAM.Policies {
+		if aws.ToString(p.Arn) == arn {
+			return &f.IAM.Policies[i]
+		}
+	}
+	return nil
+}
+
+// DefaultPolicyDocument returns the (possibly URL-encoded) default version document of a managed policy.
+func DefaultPolicyDocument(p *iamtypes.ManagedPolicyDetail) (string, bool) {
+	for _, v := range p.PolicyVersionList {
+		if v.IsDefaultVersion || (p.DefaultVersionId != nil && aws.ToString(v.VersionId) == aws.ToString(p.DefaultVersionId)) {
+			return aws.ToString(v.Document), true
+		}
+	}
+	return "", false
+}
+
+// Repository returns an ECR repository by registry (account) and name; an empty registry matches any.
+func (f *Facts) Repository(registryID, name string) *ecrtypes.Repository {
+	for i, r := range f.ECR.Repositories {
+		if aws.ToString(r.RepositoryName) == name && (registryID == "" || aws.ToString(r.RegistryId) == "" || aws.ToString(r.RegistryId) == registryID) {
+			return &f.ECR.Repositories[i]
+		}
+	}
+	return nil
+}
+
+func eqARNOrName(arn, name, want string) bool {
+	if want == "" {
+		return false
+	}
+	return arn == want || (name != "" && (name == want || strings.HasSuffix(want, "/"+name)))
+}
+
+// ClusterTag returns the value of a tag on the task's cluster.
+func (f *Facts) ClusterTag(key string) (string, bool) {
+	c := f.Cluster()
+	if c == nil {
+		return "", false
+	}
+	for _, t := range c.Tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,74 @@
+// Package account is pullmedic's view of an AWS account: the Facts a diagnosis reads,
+// collected once from a live account or loaded from a pullmedic.snapshot/v1 file.
+package account
+
+import (
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// SchemaV1 is the snapshot schema this build reads and writes.
+const SchemaV1 = "pullmedic.snapshot/v1"
+
+// Snapshot is the pullmedic.snapshot/v1 document. Every element is the AWS SDK
+// type of what the API returns, so live collection stores responses as they come.
+type Snapshot struct {
+	Schema  string         `json:"schema"`
+	Account string         `json:"account,omitempty"`
+	Region  string         `json:"region,omitempty"`
+	ECS     ECSSection     `json:"ecs"`
+	EC2     EC2Section     `json:"ec2"`
+	IAM     IAMSection     `json:"iam"`
+	ECR     ECRSection     `json:"ecr"`
+	Secrets SecretsSection `json:"secrets"`
+}
+
+type ECSSection struct {
+	Clusters        []ecstypes.Cluster        `json:"clusters,omitempty"`
+	Services        []ecstypes.Service        `json:"services,omitempty"`
+	Tasks           []ecstypes.Task           `json:"tasks,omitempty"`
+	TaskDefinitions []ecstypes.TaskDefinition `json:"taskDefinitions,omitempty"`
+}
+
+// VPCAttributes holds DescribeVpcAttribute answers; nil means the AWS default.
+type VPCAttributes struct {
+	EnableDnsSupport   *bool `json:"EnableDnsSupport,omitempty"`
+	EnableDnsHostnames *bool `json:"EnableDnsHostnames,omitempty"`
+}
+
+type EC2Section struct {
+	Vpcs              []ec2types.Vpc              `json:"vpcs,omitempty"`
+	VpcAttributes     map[string]VPCAttributes    `json:"vpcAttributes,omitempty"`
+	Subnets           []ec2types.Subnet           `json:"subnets,omitempty"`
+	RouteTables       []ec2types.RouteTable       `json:"routeTables,omitempty"`
+	InternetGateways  []ec2types.InternetGateway  `json:"internetGateways,omitempty"`
+	NatGateways       []ec2types.NatGateway       `json:"natGateways,omitempty"`
+	VpcEndpoints      []ec2types.VpcEndpoint      `json:"vpcEndpoints,omitempty"`
+	SecurityGroups    []ec2types.SecurityGroup    `json:"securityGroups,omitempty"`
+	NetworkAcls       []ec2types.NetworkAcl       `json:"networkAcls,omitempty"`
+	DhcpOptions       []ec2types.DhcpOptions      `json:"dhcpOptions,omitempty"`
+	NetworkInterfaces []ec2types.NetworkInterface `json:"networkInterfaces,omitempty"`
+	PrefixLists       []ec2types.PrefixList       `json:"prefixLists,omitempty"`
+}
+
+// IAMSection mirrors GetAccountAuthorizationDetails. Policy documents may be
+// URL-encoded JSON strings (raw API) or JSON objects (CLI); the loader stores strings.
+type IAMSection struct {
+	RoleDetailList []iamtypes.RoleDetail          `json:"RoleDetailList,omitempty"`
+	Policies       []iamtypes.ManagedPolicyDetail `json:"Policies,omitempty"`
+}
+
+type ECRSection struct {
+	Repositories       []ecrtypes.Repository             `json:"repositories,omitempty"`
+	Images             map[string][]ecrtypes.ImageDetail `json:"images,omitempty"`
+	RepositoryPolicies map[string]string                 `json:"repositoryPolicies,omitempty"`
+}
+
+type SecretsSection struct {
+	SecretsManager []smtypes.SecretListEntry    `json:"secretsManager,omitempty"`
+	SSMParameters  []ssmtypes.ParameterMetadata `json:"ssmParameters,omitempty"`
+}

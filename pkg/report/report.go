@@ -1,0 +1,107 @@
+// Package report turns findings into the pullmedic.report/v1 document and its text rendering.
+package report
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
+	"github.com/pullmedic/pullmedic/pkg/rules"
+)
+
+// SchemaV1 is the report schema.
+const SchemaV1 = "pullmedic.report/v1"
+
+// Task is the report's summary of the stopped task.
+type Task struct {
+	TaskArn           string   `json:"taskArn"`
+	ClusterArn        string   `json:"clusterArn"`
+	Service           *string  `json:"service"`
+	TaskDefinitionArn string   `json:"taskDefinitionArn"`
+	LaunchType        string   `json:"launchType"`
+	PlatformVersion   string   `json:"platformVersion"`
+	SubnetID          string   `json:"subnetId"`
+	SecurityGroups    []string `json:"securityGroups"`
+	Images            []string `json:"images"`
+	StoppedReason     string   `json:"stoppedReason"`
+}
+
+// Report is pullmedic.report/v1.
+type Report struct {
+	Schema      string            `json:"schema"`
+	Task        Task              `json:"task"`
+	ReasonClass event.ReasonClass `json:"reasonClass"`
+	Cause       *string           `json:"cause"`
+	Findings    []rules.Finding   `json:"findings"`
+	Plan        []rules.Step      `json:"plan"`
+	AutoFix     rules.OptIn       `json:"autoFix"`
+}
+
+// Build evaluates the catalog over the facts and assembles the report.
+func Build(f *account.Facts) *Report {
+	t := f.Task
+	findings := rules.Evaluate(f)
+	plan := rules.Plan(findings)
+	tag, present := f.ClusterTag(rules.TagAutoFix)
+	optIn := rules.ParseOptIn(tag, present)
+	runnable := []string{}
+	for _, s := range plan {
+		if rules.Contains(optIn.Actions, s.Action) && !rules.Contains(runnable, s.Action) {
+			runnable = append(runnable, s.Action)
+		}
+	}
+	optIn.Actions = runnable
+
+	r := &Report{
+		Schema: SchemaV1,
+		Task: Task{
+			TaskArn:           t.TaskArn,
+			ClusterArn:        t.ClusterArn,
+			TaskDefinitionArn: t.TaskDefinitionArn,
+			LaunchType:        t.LaunchType,
+			PlatformVersion:   t.PlatformVersion,
+			SubnetID:          t.SubnetID,
+			SecurityGroups:    nonNil(f.TaskSecurityGroups()),
+			Images:            nonNil(t.Images()),
+			StoppedReason:     t.Failure,
+		},
+		ReasonClass: t.Class,
+		Findings:    findings,
+		Plan:        plan,
+		AutoFix:     optIn,
+	}
+	if t.Service != "" {
+		r.Task.Service = aws.String(t.Service)
+	}
+	if c := rules.Cause(findings, t.Class); c != "" {
+		r.Cause = aws.String(c)
+	}
+	return r
+}
+
+// Finding returns the finding of a rule, if it was evaluated.
+func (r *Report) Finding(id string) (rules.Finding, bool) {
+	for _, f := range r.Findings {
+		if f.Rule == id {
+			return f, true
+		}
+	}
+	return rules.Finding{}, false
+}
+
+// Failing reports whether any rule failed.
+func (r *Report) Failing() bool {
+	for _, f := range r.Findings {
+		if f.Status == rules.Fail {
+			return true
+		}
+	}
+	return false
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
