@@ -1,12 +1,115 @@
 package rules
 
-import "github.com/pullmedic/pullmedic/pkg/account"
+import (
+	"fmt"
+	"strings"
 
-// IAMRepositoryPolicy: stub, to be implemented.
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/policy"
+)
+
+// pullActions are the repository-level actions an image pull performs.
+var pullActions = []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+
+// IAMRepositoryPolicy: repository policies let the task's role pull.
 var IAMRepositoryPolicy = Rule{
 	ID:       "iam.repository-policy",
 	Severity: High,
-	Check: func(f *account.Facts) Finding {
-		return Finding{Status: Skip, Message: "not implemented yet"}
-	},
+	Summary:  "An image in another account's ECR is granted to the pulling role or its account by the repository policy; no repository policy denies the pull",
+	Remediation: "Grant the pull in the repository policy (merged into the existing one): " +
+		"aws ecr set-repository-policy --repository-name REPO --registry-id ACCOUNT --policy-text file://policy.json",
+	Check: checkRepositoryPolicy,
+}
+
+func checkRepositoryPolicy(f *account.Facts) Finding {
+	images := ecrImages(containerImages(f))
+	if len(images) == 0 {
+		return Finding{Status: Skip, Message: "no container image is in private ECR"}
+	}
+	if fd, failed := readFailed(f, account.SrcRepositoryPolicy); failed {
+		return fd
+	}
+	who := pullingPrincipal(f)
+	acct := taskAccount(f)
+	checked := map[string]string{}
+	worst := Finding{Status: Pass, Evidence: map[string]any{"principal": who, "repositories": checked},
+		Message: fmt.Sprintf("The repository policies of %s let %s pull.", imageList(images), who)}
+	for _, c := range images {
+		repo, repoARN := c.Ref.Repository, repositoryARN(f, c.Ref)
+		cross := c.Ref.ECRAccount != acct
+		text := f.ECR.RepositoryPolicies[repo]
+		if text == "" {
+			checked[repoARN] = "no repository policy"
+			if cross {
+				keepWorst(&worst, Finding{Status: Fail,
+					Message: fmt.Sprintf("Repository %s in account %s has no repository policy, so %s of account %s cannot pull from it.", repo, c.Ref.ECRAccount, who, acct),
+					Advice:  grantPullAdvice(c, who),
+				})
+			}
+			continue
+		}
+		doc, err := policy.Parse(text)
+		if err != nil {
+			return Finding{Status: Error, Message: fmt.Sprintf("the repository policy of %s cannot be read: %v", repoARN, err)}
+		}
+		doc.Name = "repository policy of " + repo
+		for _, action := range pullActions {
+			res := doc.Evaluate(policy.Request{Action: action, Resource: repoARN, Principal: who})
+			fd := judgeRepositoryGrant(doc, res, c, who, action, cross)
+			checked[repoARN+" "+action] = string(fd.Status) + ": " + decisionText(res)
+			keepWorst(&worst, fd)
+		}
+	}
+	return worst
+}
+
+// judgeRepositoryGrant turns one decision into a finding. A Deny fails in any
+// account; only a cross-account pull needs an explicit grant.
+func judgeRepositoryGrant(doc *policy.Document, res policy.Result, c containerImage, who, action string, cross bool) Finding {
+	st := doc.Find(res.Statement)
+	switch {
+	case res.Decision == policy.Deny:
+		fd := Finding{Status: verdict(res),
+			Message: fmt.Sprintf("The repository policy of %s denies %s to %s (statement %s).", c.Ref.Repository, action, who, res.Statement),
+			Advice: fmt.Sprintf("Remove or narrow statement %s: aws ecr get-repository-policy --repository-name %s --registry-id %s, edit, then aws ecr set-repository-policy --repository-name %s --registry-id %s --policy-text file://policy.json.",
+				res.Statement, c.Ref.Repository, c.Ref.ECRAccount, c.Ref.Repository, c.Ref.ECRAccount),
+		}
+		if st.HasCondition() {
+			fd.Message = fmt.Sprintf("The repository policy of %s denies %s to %s when the condition of statement %s holds: %s.", c.Ref.Repository, action, who, res.Statement, st.Condition)
+		}
+		return fd
+	case !cross:
+		return Finding{Status: Pass}
+	case res.Decision == policy.ImplicitDeny:
+		return Finding{Status: Fail,
+			Message: fmt.Sprintf("The repository policy of %s (account %s) does not grant %s to %s.", c.Ref.Repository, c.Ref.ECRAccount, action, who),
+			Advice:  grantPullAdvice(c, who),
+		}
+	case res.Conditional:
+		return Finding{Status: Warn,
+			Message: fmt.Sprintf("The repository policy of %s grants %s to %s only under the condition of statement %s: %s.", c.Ref.Repository, action, who, res.Statement, st.Condition)}
+	case st.Principal.Anyone():
+		return Finding{Status: Warn,
+			Message: fmt.Sprintf("The repository policy of %s grants %s to every principal (statement %s), not to %s by name.", c.Ref.Repository, action, res.Statement, who)}
+	}
+	return Finding{Status: Pass}
+}
+
+// pullingPrincipal is who pulls: the execution role, else the task's account.
+func pullingPrincipal(f *account.Facts) string {
+	if td := f.TaskDefinition(); td != nil {
+		if arn := aws.ToString(td.ExecutionRoleArn); strings.HasPrefix(arn, "arn:") {
+			return arn
+		} else if arn != "" {
+			return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(f), taskAccount(f), arn)
+		}
+	}
+	return taskAccount(f)
+}
+
+func grantPullAdvice(c containerImage, who string) string {
+	return fmt.Sprintf(`Add this statement to the repository policy (set-repository-policy replaces the whole policy): aws ecr set-repository-policy --repository-name %s --registry-id %s --region %s --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"%s"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}'`,
+		c.Ref.Repository, c.Ref.ECRAccount, c.Ref.ECRRegion, who)
 }

@@ -1,12 +1,98 @@
 package rules
 
-import "github.com/pullmedic/pullmedic/pkg/account"
+import (
+	"fmt"
+	"net/netip"
+	"strings"
 
-// NetworkEndpointSG: stub, to be implemented.
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+// NetworkEndpointSG: the interface endpoints the task uses accept TCP 443 from it.
 var NetworkEndpointSG = Rule{
-	ID:       "network.endpoint-sg",
-	Severity: High,
-	Check: func(f *account.Facts) Finding {
-		return Finding{Status: Skip, Message: "not implemented yet"}
-	},
+	ID:          "network.endpoint-sg",
+	Severity:    High,
+	Summary:     "The security groups of the interface endpoints the task uses allow inbound TCP 443 from the task",
+	Remediation: "Allow inbound TCP 443 from the task's security group on the endpoints' security groups.",
+	Needs:       needs(account.SrcSecurityGroups, account.SrcService),
+	Check:       checkEndpointSG,
+}
+
+// interfaceDests are the destinations that are interface endpoints.
+func interfaceDests(f *account.Facts, p *netPath) []pullDest {
+	var out []pullDest
+	for _, d := range pullDestinations(f, p) {
+		if d.Endpoint != nil && d.Service != "s3" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func checkEndpointSG(f *account.Facts) Finding {
+	p, err := analyzePath(f)
+	if err != nil {
+		return pathError(err)
+	}
+	dests := interfaceDests(f, p)
+	if len(dests) == 0 {
+		return Finding{Status: Skip, Message: fmt.Sprintf("No interface endpoint of %s carries the task's traffic (none in use, or no private DNS on an internet path).", p.VPCID)}
+	}
+	taskSGs := f.TaskSecurityGroups()
+	peer := sgPeer{Groups: taskSGs}
+	if tp, ok := taskPrefix(f, p); ok {
+		peer.CIDRs = []netip.Prefix{tp}
+	}
+	ev := p.evidence()
+	ev["taskSecurityGroups"] = taskSGs
+	ev["taskAddress"] = prefixStrings(peer.CIDRs)
+	if len(taskSGs) == 0 && len(peer.CIDRs) == 0 {
+		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups and address are unknown"}
+	}
+	var allowed, blocked, groupIDs, endpoints []string
+	for _, d := range dests {
+		groups, err := securityGroups(f, d.Peer.Groups)
+		if err == nil && len(groups) == 0 {
+			err = fmt.Errorf("%s lists no security groups", d.Name)
+		}
+		if err != nil {
+			return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: " + err.Error()}
+		}
+		if how, ok := sgAllows(f, groups, false, peer); ok {
+			allowed = append(allowed, d.Name+": "+how)
+			continue
+		}
+		blocked = append(blocked, d.Name)
+		endpoints = append(endpoints, aws.ToString(d.Endpoint.VpcEndpointId))
+		if !Contains(groupIDs, d.Peer.Groups[0]) {
+			groupIDs = append(groupIDs, d.Peer.Groups[0])
+		}
+	}
+	if len(allowed) > 0 {
+		ev["allowed"] = allowed
+	}
+	if len(blocked) == 0 {
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The security groups of the endpoints the task uses allow TCP 443 from it (%d endpoints).", len(dests))}
+	}
+	ev["blocked"] = blocked
+	who := strings.Join(append(append([]string{}, taskSGs...), prefixStrings(peer.CIDRs)...), ", ")
+	msg := fmt.Sprintf("The security groups (%s) of %s allow no inbound TCP 443 from the task (%s).", strings.Join(groupIDs, ", "), strings.Join(blocked, ", "), who)
+	if p.Kind == routeInternet {
+		msg = strings.TrimSuffix(msg, ".") + ", and private DNS sends the task's ECR traffic there despite its internet route."
+	}
+	source := "TASK_SECURITY_GROUP"
+	fix := &Fix{Action: ActionAllowFromTask, Target: groupIDs[0], Params: map[string]any{"groupIds": groupIDs, "endpoints": endpoints}}
+	if len(taskSGs) > 0 {
+		source = taskSGs[0]
+		fix.AutoFixable = true
+		fix.Params["sourceGroupId"] = source
+	}
+	var advice []string
+	for _, g := range groupIDs {
+		advice = append(advice, authorizeCommand("ingress", g, fmt.Sprintf(`UserIdGroupPairs=[{GroupId=%s,Description="ECS tasks pull through this endpoint"}]`, source)))
+	}
+	return Finding{Status: Fail, Evidence: ev, Message: msg, Fix: fix,
+		Advice: "Allow TCP 443 from the task's security group: " + strings.Join(advice, "; ")}
 }

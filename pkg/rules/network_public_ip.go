@@ -1,12 +1,67 @@
 package rules
 
-import "github.com/pullmedic/pullmedic/pkg/account"
+import (
+	"fmt"
+	"strings"
 
-// NetworkPublicIP: stub, to be implemented.
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+// NetworkPublicIP: a task whose default route is an internet gateway needs a public IP.
 var NetworkPublicIP = Rule{
-	ID:       "network.public-ip",
-	Severity: High,
-	Check: func(f *account.Facts) Finding {
-		return Finding{Status: Skip, Message: "not implemented yet"}
-	},
+	ID:          "network.public-ip",
+	Severity:    High,
+	Summary:     "A task in a public subnet (default route to an internet gateway) has assignPublicIp ENABLED",
+	Remediation: "Run the task with assignPublicIp=ENABLED, or move it to a private subnet behind a NAT gateway.",
+	Needs:       needs(account.SrcService),
+	Check:       checkPublicIP,
+}
+
+func checkPublicIP(f *account.Facts) Finding {
+	p, err := analyzePath(f)
+	if err != nil {
+		return pathError(err)
+	}
+	subnet := aws.ToString(p.Subnet.SubnetId)
+	if !p.Public {
+		return Finding{Status: Skip, Message: fmt.Sprintf("Subnet %s's default route does not go to an internet gateway, so the task needs no public IP.", subnet)}
+	}
+	ev := p.evidence()
+	if f.Task.Service != "" && f.Service() == nil {
+		return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf("could not be evaluated: service %s not found", f.Task.Service)}
+	}
+	cfg, ok := f.AwsVpcConfiguration()
+	if !ok {
+		if msg := f.Err(account.SrcNetworkInterfaces); msg != "" {
+			return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: " + msg}
+		}
+		return Finding{Status: Warn, Evidence: ev, Message: fmt.Sprintf(
+			"Subnet %s is public (default route to %s), but whether the standalone task had a public IP is unknown (its ENI %s is gone); it needs assignPublicIp=ENABLED.",
+			subnet, p.Target, f.Task.ENIID)}
+	}
+	ev["assignPublicIp"] = string(cfg.AssignPublicIp)
+	if cfg.AssignPublicIp == ecstypes.AssignPublicIpEnabled {
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The task in public subnet %s has a public IP.", subnet)}
+	}
+	fix := &Fix{Action: ActionPublicIP, Params: map[string]any{
+		"cluster": f.Task.ClusterArn, "service": f.Task.Service,
+		"subnets": cfg.Subnets, "securityGroups": cfg.SecurityGroups,
+	}}
+	netCfg := fmt.Sprintf("--network-configuration 'awsvpcConfiguration={subnets=[%s],securityGroups=[%s],assignPublicIp=ENABLED}'",
+		strings.Join(cfg.Subnets, ","), strings.Join(cfg.SecurityGroups, ","))
+	fd := Finding{Status: Fail, Evidence: ev, Fix: fix}
+	if s := f.Service(); s != nil {
+		fix.Target, fix.AutoFixable = aws.ToString(s.ServiceArn), true
+		fd.Message = fmt.Sprintf("Service %s runs tasks in public subnet %s (default route to %s) without a public IP, so they cannot reach the registry.", f.Task.Service, subnet, p.Target)
+		fd.Advice = fmt.Sprintf("Enable public IPs on the service: aws ecs update-service --cluster %s --service %s %s", f.Task.ClusterName(), f.Task.Service, netCfg)
+		return fd
+	}
+	fix.Target = f.Task.TaskArn
+	fd.Message = fmt.Sprintf("The standalone task ran in public subnet %s (default route to %s) without a public IP, so it could not reach the registry.", subnet, p.Target)
+	fd.Advice = fmt.Sprintf("Run the task again with a public IP: aws ecs run-task --cluster %s --task-definition %s --launch-type FARGATE %s",
+		f.Task.ClusterName(), f.Task.TaskDefinitionArn[strings.LastIndex(f.Task.TaskDefinitionArn, "/")+1:], netCfg)
+	return fd
 }

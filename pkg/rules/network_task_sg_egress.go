@@ -1,12 +1,84 @@
 package rules
 
-import "github.com/pullmedic/pullmedic/pkg/account"
+import (
+	"fmt"
+	"strings"
 
-// NetworkTaskSGEgress: stub, to be implemented.
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+// NetworkTaskSGEgress: the task's security groups let TCP 443 out to where the pull goes.
 var NetworkTaskSGEgress = Rule{
-	ID:       "network.task-sg-egress",
-	Severity: High,
-	Check: func(f *account.Facts) Finding {
-		return Finding{Status: Skip, Message: "not implemented yet"}
-	},
+	ID:          "network.task-sg-egress",
+	Severity:    High,
+	Summary:     "The task's security groups allow outbound TCP 443 to the internet (internet path), or to the endpoints and the S3 prefix list (endpoint path)",
+	Remediation: "Allow outbound TCP 443 from the task's security group to where the pull goes.",
+	Needs:       needs(account.SrcSecurityGroups, account.SrcService),
+	Check:       checkTaskSGEgress,
+}
+
+func checkTaskSGEgress(f *account.Facts) Finding {
+	p, err := analyzePath(f)
+	if err != nil {
+		return pathError(err)
+	}
+	ev := p.evidence()
+	taskSGs := f.TaskSecurityGroups()
+	if len(taskSGs) == 0 {
+		reason := f.Err(account.SrcNetworkInterfaces)
+		if reason == "" {
+			reason = fmt.Sprintf("no service network configuration and ENI %s is gone", f.Task.ENIID)
+		}
+		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups are unknown (" + reason + ")"}
+	}
+	groups, err := securityGroups(f, taskSGs)
+	if err != nil {
+		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: " + err.Error()}
+	}
+	dests := pullDestinations(f, p)
+	if len(dests) == 0 {
+		return Finding{Status: Skip, Evidence: ev, Message: "The task has nowhere to pull from in this VPC; network.vpc-endpoints reports why."}
+	}
+	var allowed, blocked, advice []string
+	var destinations []map[string]string
+	for _, d := range dests {
+		if how, ok := sgAllows(f, groups, true, d.Peer); ok {
+			allowed = append(allowed, d.Name+": "+how)
+			continue
+		}
+		blocked = append(blocked, d.Name)
+		var dest map[string]string
+		var peer string
+		switch {
+		case d.Endpoint != nil && len(d.Peer.Groups) > 0:
+			dest, peer = map[string]string{"groupId": d.Peer.Groups[0]}, fmt.Sprintf("UserIdGroupPairs=[{GroupId=%s}]", d.Peer.Groups[0])
+		case d.Peer.PrefixList != "":
+			dest, peer = map[string]string{"prefixListId": d.Peer.PrefixList}, fmt.Sprintf("PrefixListIds=[{PrefixListId=%s}]", d.Peer.PrefixList)
+		case d.internet() && p.Kind == routeInternet:
+			dest, peer = map[string]string{"cidr": anyIPv4.String()}, "IpRanges=[{CidrIp=0.0.0.0/0}]"
+		default:
+			continue
+		}
+		// Endpoints often share one group: one rule serves them all.
+		if cmd := authorizeCommand("egress", taskSGs[0], peer); !Contains(advice, cmd) {
+			advice = append(advice, cmd)
+			destinations = append(destinations, dest)
+		}
+	}
+	ev["taskSecurityGroups"] = taskSGs
+	if len(allowed) > 0 {
+		ev["allowed"] = allowed
+	}
+	if len(blocked) == 0 {
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The task's security groups (%s) allow outbound TCP 443 to every place the pull goes.", strings.Join(taskSGs, ", "))}
+	}
+	ev["blocked"] = blocked
+	fd := Finding{Status: Fail, Evidence: ev,
+		Message: fmt.Sprintf("The task's security groups (%s) allow no outbound TCP 443 to %s.", strings.Join(taskSGs, ", "), strings.Join(blocked, ", "))}
+	if len(destinations) > 0 {
+		fd.Fix = &Fix{Action: ActionAllowEgress, Target: taskSGs[0], AutoFixable: true,
+			Params: map[string]any{"groupId": taskSGs[0], "destinations": destinations}}
+		fd.Advice = "Allow the task's outbound HTTPS: " + strings.Join(advice, "; ")
+	}
+	return fd
 }

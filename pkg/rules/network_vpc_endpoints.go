@@ -1,12 +1,111 @@
 package rules
 
-import "github.com/pullmedic/pullmedic/pkg/account"
+import (
+	"fmt"
+	"strings"
 
-// NetworkVPCEndpoints: stub, to be implemented.
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+// NetworkVPCEndpoints: without an internet path, the VPC has every endpoint the task needs.
 var NetworkVPCEndpoints = Rule{
-	ID:       "network.vpc-endpoints",
-	Severity: High,
-	Check: func(f *account.Facts) Finding {
-		return Finding{Status: Skip, Message: "not implemented yet"}
-	},
+	ID:          "network.vpc-endpoints",
+	Severity:    Critical,
+	Summary:     "Without an internet path, the VPC has available ecr.dkr, ecr.api (platform 1.4.0+), logs and secrets interface endpoints with private DNS, and an S3 gateway endpoint on the task's route table",
+	Remediation: "Create the missing VPC endpoints (aws ec2 create-vpc-endpoint), or give the subnet a NAT gateway route.",
+	Needs:       needs(),
+	Check:       checkVPCEndpoints,
+}
+
+func checkVPCEndpoints(f *account.Facts) Finding {
+	p, err := analyzePath(f)
+	if err != nil {
+		return pathError(err)
+	}
+	subnet := aws.ToString(p.Subnet.SubnetId)
+	switch p.Kind {
+	case routeInternet:
+		return Finding{Status: Skip, Message: fmt.Sprintf("Subnet %s reaches the internet through %s, so the pull needs no VPC endpoints.", subnet, p.Target)}
+	case routeUnproven:
+		return Finding{Status: Skip, Message: fmt.Sprintf("Subnet %s's default route leaves the VPC through %s; network.route judges that path.", subnet, p.Target)}
+	}
+	if !p.endpointDesign() {
+		// Neither path exists: network.route fails and names the fix; a second failure here is noise.
+		return Finding{Status: Skip, Message: fmt.Sprintf("VPC %s has no ECR interface endpoints, so it is not built to pull through endpoints; network.route judges the missing internet path.", p.VPCID)}
+	}
+	n := requiredEndpoints(f)
+	var present, problems, advice, otherAZ []string
+	if len(n.NonECR) > 0 {
+		problems = append(problems, fmt.Sprintf("image %s is outside ECR and cannot be pulled through VPC endpoints", strings.Join(n.NonECR, ", ")))
+		advice = append(advice, "give the subnet a NAT gateway route, or serve the image from ECR (an ECR pull-through cache rule)")
+	}
+	az := aws.ToString(p.Subnet.AvailabilityZone)
+	for _, need := range n.Endpoints {
+		var ep *ec2types.VpcEndpoint
+		associated := true
+		if need.Type == ec2types.VpcEndpointTypeGateway {
+			ep, associated = p.s3Gateway(f)
+		} else {
+			ep = p.bestEndpoint(f, need.Service, need.Type)
+		}
+		label := fmt.Sprintf("%s %s endpoint", need.Service, strings.ToLower(string(need.Type)))
+		if ep == nil {
+			problems = append(problems, fmt.Sprintf("no %s (%s)", label, need.Why))
+			advice = append(advice, p.createEndpointCommand(need))
+			continue
+		}
+		id := aws.ToString(ep.VpcEndpointId)
+		label += " " + id
+		switch {
+		case endpointState(*ep) != "available":
+			problems = append(problems, fmt.Sprintf("%s is %s", label, endpointState(*ep)))
+			advice = append(advice, fmt.Sprintf("check endpoint %s: aws ec2 describe-vpc-endpoints --vpc-endpoint-ids %s", id, id))
+		case !associated:
+			rt := aws.ToString(p.RouteTable.RouteTableId)
+			problems = append(problems, fmt.Sprintf("%s is not associated with route table %s", label, rt))
+			advice = append(advice, fmt.Sprintf("aws ec2 modify-vpc-endpoint --vpc-endpoint-id %s --add-route-table-ids %s", id, rt))
+		case need.Type == ec2types.VpcEndpointTypeInterface && !aws.ToBool(ep.PrivateDnsEnabled):
+			problems = append(problems, fmt.Sprintf("%s has private DNS disabled", label))
+			advice = append(advice, fmt.Sprintf("aws ec2 modify-vpc-endpoint --vpc-endpoint-id %s --private-dns-enabled", id))
+		default:
+			present = append(present, label)
+		}
+		if need.Type == ec2types.VpcEndpointTypeInterface && !endpointInAZ(f, ep, az) {
+			otherAZ = append(otherAZ, id)
+		}
+	}
+	ev := p.evidence()
+	ev["present"] = present
+	if len(otherAZ) > 0 {
+		// Cross-AZ traffic works, but costs and fails with that AZ.
+		ev["notInTaskAZ"] = otherAZ
+	}
+	if len(problems) > 0 {
+		ev["problems"] = problems
+		return Finding{Status: Fail, Evidence: ev,
+			Message: fmt.Sprintf("Subnet %s has no internet path and VPC %s lacks what the pull needs: %s.", subnet, p.VPCID, strings.Join(problems, "; ")),
+			Advice:  "Fix the endpoints: " + strings.Join(advice, "; ") + "."}
+	}
+	if n.TaskDefUnknown {
+		reason := f.Err(account.SrcTaskDefinition)
+		if reason == "" {
+			reason = "task definition " + f.Task.TaskDefinitionArn + " not found"
+		}
+		return Finding{Status: Warn, Evidence: ev, Message: fmt.Sprintf(
+			"VPC %s has the ECR and S3 endpoints, but the logs and secrets endpoints the task may need were not checked (%s).", p.VPCID, reason)}
+	}
+	return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("VPC %s has every endpoint the task needs: %s.", p.VPCID, strings.Join(present, ", "))}
+}
+
+// endpointInAZ reports whether an interface endpoint has a subnet in the AZ.
+func endpointInAZ(f *account.Facts, ep *ec2types.VpcEndpoint, az string) bool {
+	for _, id := range ep.SubnetIds {
+		if s := f.Subnet(id); s != nil && aws.ToString(s.AvailabilityZone) == az {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,220 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/policy"
+)
+
+// ExecutionRolePolicyARN is the AWS managed policy for task execution roles.
+const ExecutionRolePolicyARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+// executionRolePolicyDoc is that policy's document. AWS-managed policies are
+// costly to collect, so this one, by far the most common, is known here.
+const executionRolePolicyDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+"ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage",
+"logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`
+
+// ecsTasksPrincipal is the service that assumes execution roles.
+const ecsTasksPrincipal = "ecs-tasks.amazonaws.com"
+
+// executionRole resolves the task definition's execution role. It returns a
+// non-nil Finding when the rule cannot go on: the task definition is missing
+// (error), or there is no role to judge (skip: iam.execution-role reports on it).
+func executionRole(f *account.Facts) (arn string, role *iamtypes.RoleDetail, stop *Finding) {
+	td := f.TaskDefinition()
+	if td == nil {
+		fd := taskDefinitionNotFound(f)
+		return "", nil, &fd
+	}
+	arn = aws.ToString(td.ExecutionRoleArn)
+	if arn == "" {
+		return "", nil, &Finding{Status: Skip, Message: "the task definition has no execution role; iam.execution-role judges whether it needs one"}
+	}
+	if fd, failed := readFailed(f, account.SrcRole, account.SrcRolePolicies); failed {
+		return arn, nil, &fd
+	}
+	if role = f.Role(arn); role == nil {
+		return arn, nil, &Finding{Status: Skip, Message: fmt.Sprintf("execution role %s not found; iam.execution-role reports it", arn)}
+	}
+	return arn, role, nil
+}
+
+// pullCheck is one permission to check: an action on a resource.
+type pullCheck struct{ action, resource string }
+
+func (c pullCheck) String() string { return c.action + " on " + c.resource }
+
+// roleJudge evaluates permissions of the execution role and keeps the worst
+// outcome, with every decision as evidence.
+type roleJudge struct {
+	arn       string
+	role      *iamtypes.RoleDetail
+	identity  []*policy.Document
+	boundary  *policy.Document
+	decisions map[string]policy.Result
+	worst     Finding
+}
+
+// advice is the fix for a denied permission: lift the Deny, widen the
+// boundary, or else grant (the caller's command for an ordinary grant).
+func (j *roleJudge) advice(res policy.Result, c pullCheck, grant string) string {
+	switch {
+	case res.Decision == policy.Deny:
+		return fmt.Sprintf("Remove or narrow statement %s in %s: an explicit Deny wins over any Allow.", res.Statement, res.Policy)
+	case res.Boundary:
+		return fmt.Sprintf("Allow %s in the role's %s, which caps what its policies grant: aws iam create-policy-version --policy-arn %s --policy-document file://boundary.json --set-as-default.",
+			c, res.Policy, aws.ToString(j.role.PermissionsBoundary.PermissionsBoundaryArn))
+	}
+	return grant
+}
+
+// newRoleJudge resolves the execution role and parses its policies. A
+// non-nil Finding means the rule stops there (also when a read in srcs failed).
+func newRoleJudge(f *account.Facts, srcs ...account.Source) (*roleJudge, *Finding) {
+	arn, role, stop := executionRole(f)
+	if stop != nil {
+		return nil, stop
+	}
+	if fd, failed := readFailed(f, srcs...); failed {
+		return nil, &fd
+	}
+	identity, boundary, err := rolePolicies(f, role)
+	if err != nil {
+		return nil, &Finding{Status: Error, Message: fmt.Sprintf("the policies of execution role %s cannot be evaluated: %v", arn, err)}
+	}
+	j := &roleJudge{arn: arn, role: role, identity: identity, boundary: boundary, decisions: map[string]policy.Result{}}
+	j.worst = Finding{Status: Pass, Evidence: map[string]any{"executionRoleArn": arn, "decisions": j.decisions}}
+	return j, nil
+}
+
+// check evaluates one permission and records the decision.
+func (j *roleJudge) check(c pullCheck) (policy.Result, Status) {
+	res := policy.EvaluateAll(j.identity, j.boundary, policy.Request{Action: c.action, Resource: c.resource})
+	j.decisions[c.String()] = res
+	return res, verdict(res)
+}
+
+// finding returns the worst outcome kept, or a pass saying passMsg.
+func (j *roleJudge) finding(passMsg string) Finding {
+	if j.worst.Status == Pass {
+		j.worst.Message = passMsg
+	}
+	return j.worst
+}
+
+// rolePolicies parses a role's identity policies (inline and attached managed)
+// and its permissions boundary (nil when none). A managed policy that was not
+// collected is an error: guessing its content could hide the cause.
+func rolePolicies(f *account.Facts, role *iamtypes.RoleDetail) (identity []*policy.Document, boundary *policy.Document, err error) {
+	for _, p := range role.RolePolicyList {
+		d, err := namedPolicy("inline policy "+aws.ToString(p.PolicyName), aws.ToString(p.PolicyDocument))
+		if err != nil {
+			return nil, nil, err
+		}
+		identity = append(identity, d)
+	}
+	for _, p := range role.AttachedManagedPolicies {
+		d, err := managedPolicy(f, aws.ToString(p.PolicyArn))
+		if err != nil {
+			return nil, nil, err
+		}
+		identity = append(identity, d)
+	}
+	if pb := role.PermissionsBoundary; pb != nil && aws.ToString(pb.PermissionsBoundaryArn) != "" {
+		if boundary, err = managedPolicy(f, aws.ToString(pb.PermissionsBoundaryArn)); err != nil {
+			return nil, nil, err
+		}
+		boundary.Name = "permissions boundary " + boundary.Name
+	}
+	return identity, boundary, nil
+}
+
+func managedPolicy(f *account.Facts, arn string) (*policy.Document, error) {
+	mp := f.ManagedPolicy(arn)
+	if mp == nil {
+		if arn == ExecutionRolePolicyARN {
+			return namedPolicy(arn, executionRolePolicyDoc)
+		}
+		return nil, fmt.Errorf("policy %s not collected", arn)
+	}
+	doc, ok := account.DefaultPolicyDocument(mp)
+	if !ok {
+		return nil, fmt.Errorf("policy %s: default version not collected", arn)
+	}
+	return namedPolicy(arn, doc)
+}
+
+func namedPolicy(name, doc string) (*policy.Document, error) {
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	d.Name = name
+	return d, nil
+}
+
+// decisionText explains a non-allow (or conditional) result for a message.
+func decisionText(r policy.Result) string {
+	switch {
+	case r.Decision == policy.Deny && r.Conditional:
+		return fmt.Sprintf("denied by %s, statement %s, when its condition holds", r.Policy, r.Statement)
+	case r.Decision == policy.Deny:
+		return fmt.Sprintf("explicitly denied by %s, statement %s", r.Policy, r.Statement)
+	case r.Boundary:
+		return fmt.Sprintf("not allowed by its %s", r.Policy)
+	case r.Decision == policy.ImplicitDeny:
+		return "no policy allows it"
+	case r.Conditional:
+		return fmt.Sprintf("allowed by %s, statement %s, only under a condition", r.Policy, r.Statement)
+	}
+	return fmt.Sprintf("allowed by %s, statement %s", r.Policy, r.Statement)
+}
+
+// verdict maps a decision to a status: allow passes, a conditional allow or
+// deny cannot be proven either way (warn), anything else fails.
+func verdict(r policy.Result) Status {
+	switch {
+	case r.Conditional:
+		return Warn
+	case r.Decision == policy.Allow:
+		return Pass
+	}
+	return Fail
+}
+
+// findSecret finds a Secrets Manager secret by full ARN, partial ARN (without
+// the "-XXXXXX" suffix Secrets Manager appends) or name.
+func findSecret(f *account.Facts, ref string) *smtypes.SecretListEntry {
+	for i, s := range f.Secrets.SecretsManager {
+		arn, name := aws.ToString(s.ARN), aws.ToString(s.Name)
+		if arn == ref || name == ref || (strings.HasPrefix(arn, ref+"-") && len(arn) == len(ref)+7) {
+			return &f.Secrets.SecretsManager[i]
+		}
+	}
+	return nil
+}
+
+// roleName is the last path element of a role ARN.
+func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+// worse reports whether status a is more severe than b: fail > warn > pass.
+func worse(a, b Status) bool {
+	rank := map[Status]int{Pass: 0, Warn: 1, Fail: 2}
+	return rank[a] > rank[b]
+}
+
+// keepWorst replaces cur with next when next is more severe, so a rule
+// reports its first most serious problem; cur's evidence is kept.
+func keepWorst(cur *Finding, next Finding) {
+	if worse(next.Status, cur.Status) {
+		next.Evidence = cur.Evidence
+		*cur = next
+	}
+}

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+func TestIAMRepositoryPolicy(t *testing.T) {
+	repoPolicy := func(repo, doc string) func(*account.Facts) {
+		return func(f *account.Facts) { f.ECR.RepositoryPolicies = map[string]string{repo: doc} }
+	}
+	grant := func(principal, extra string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":` + principal +
+			`,"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]` + extra + `}]}`
+	}
+	cross := func(doc string) func() *account.Facts {
+		if doc == "" {
+			return with(ixFacts, ixSetImage(ixXImage))
+		}
+		return with(ixFacts, ixThen(ixSetImage(ixXImage), repoPolicy("shared/base", doc)))
+	}
+	runRuleCases(t, IAMRepositoryPolicy, []ruleCase{
+		{name: "same account without policy passes", facts: ixFacts, status: Pass, msg: "let " + ixRoleARN + " pull",
+			check: evidenceHas(`"` + ixRepoARN + `":"no repository policy"`)},
+		{name: "same account deny fails", facts: with(ixFacts, repoPolicy("team/api", `{"Statement":{"Sid":"NoPull","Effect":"Deny","Principal":{"AWS":"`+ixRoleARN+`"},"Action":"ecr:*"}}`)),
+			status: Fail, msg: "The repository policy of team/api denies ecr:BatchGetImage to " + ixRoleARN + " (statement NoPull)",
+			check: adviceHas("aws ecr set-repository-policy --repository-name team/api --registry-id 111122223333")},
+		{name: "conditional deny warns", facts: with(ixFacts, repoPolicy("team/api", `{"Statement":{"Sid":"Org","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}}`)),
+			status: Warn, msg: `when the condition of statement Org holds: {"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}`},
+		{name: "same account deny for someone else passes", facts: with(ixFacts, repoPolicy("team/api", `{"Statement":{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/ci"},"Action":"ecr:*"}}`)),
+			status: Pass},
+		{name: "cross account without policy fails", facts: cross(""), status: Fail,
+			msg:   "Repository shared/base in account 444455556666 has no repository policy, so " + ixRoleARN + " of account 111122223333 cannot pull from it",
+			check: adviceHas(`--registry-id 444455556666 --region eu-west-1 --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"` + ixRoleARN + `"}`)},
+		{name: "cross account grant to the role passes", facts: cross(grant(`{"AWS":"`+ixRoleARN+`"}`, "")), status: Pass,
+			check: evidenceHas(ixXRepo + ` ecr:GetDownloadUrlForLayer":"pass: allowed by repository policy of shared/base, statement Pull`)},
+		{name: "cross account grant to the account root passes", facts: cross(grant(`{"AWS":["arn:aws:iam::111122223333:root"]}`, "")), status: Pass},
+		{name: "cross account grant to everyone warns", facts: cross(grant(`"*"`, "")), status: Warn, msg: "grants ecr:BatchGetImage to every principal (statement Pull)"},
+		{name: "cross account conditional grant warns with the condition", facts: cross(grant(`{"AWS":"*"}`, `,"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`)),
+			status: Warn, msg: `only under the condition of statement Pull: {"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`},
+		{name: "cross account grant to another account fails", facts: cross(grant(`{"AWS":"999988887777"}`, "")), status: Fail,
+			msg: "The repository policy of shared/base (account 444455556666) does not grant ecr:BatchGetImage to " + ixRoleARN},
+		{name: "cross account grant missing the layer action fails",
+			facts:  cross(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ecr:BatchGetImage"}}`),
+			status: Fail, msg: "does not grant ecr:GetDownloadUrlForLayer"},
+		{name: "cross account without a role judges the account", facts: with(cross(grant(`{"AWS":"111122223333"}`, "")), func(f *account.Facts) { f.ECS.TaskDefinitions = nil }),
+			status: Pass, msg: "let 111122223333 pull"},
+		{name: "execution role given by name is expanded to its ARN", facts: with(cross(grant(`{"AWS":"`+ixRoleARN+`"}`, "")), func(f *account.Facts) {
+			f.ECS.TaskDefinitions[0].ExecutionRoleArn = aws.String("ecsTaskExecutionRole")
+		}), status: Pass, check: evidenceHas(`"principal":"` + ixRoleARN + `"`)},
+		{name: "unreadable policy is an error", facts: cross("{not json"), status: Error, msg: "the repository policy of " + ixXRepo + " cannot be read"},
+		{name: "failed policy read is an error", facts: failedRead(ixFacts, account.SrcRepositoryPolicy), status: Error, msg: "ecr:repository-policy: AccessDenied"},
+		{name: "public image skips", facts: with(ixFacts, ixSetImage("ghcr.io/acme/api:1")), status: Skip},
+	})
+}

@@ -1,0 +1,287 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+)
+
+// routeKind is what the task subnet's default route makes of the way out.
+type routeKind int
+
+const (
+	routeNone     routeKind = iota // no default route at all
+	routeInternet                  // an attached IGW, or an available public NAT gateway behind one
+	routeBroken                    // a default route that cannot carry traffic
+	routeUnproven                  // leaves the VPC through a target we cannot see past
+)
+
+// netPath is the task's way out of its subnet, shared by the network and dns rules.
+type netPath struct {
+	Region     string
+	VPCID      string
+	Subnet     *ec2types.Subnet
+	RouteTable *ec2types.RouteTable
+	MainRT     bool
+	Kind       routeKind
+	Target     string // the default route's target, "" without one
+	Public     bool   // the default route goes straight to an internet gateway
+	Problem    string // why the route is broken or unproven
+	Repair     string // the aws CLI command that would restore the route
+	Chain      []string
+	// ECREndpoints are the VPC's ecr.dkr and ecr.api interface endpoints.
+	ECREndpoints []ec2types.VpcEndpoint
+}
+
+// pathSources are the reads the path analysis cannot do without.
+var pathSources = []account.Source{
+	account.SrcSubnet, account.SrcRouteTables, account.SrcInternetGateways,
+	account.SrcNATGateways, account.SrcVPCEndpoints,
+}
+
+// needs is pathSources plus a rule's own reads, in a fresh slice.
+func needs(extra ...account.Source) []account.Source {
+	return append(append([]account.Source{}, pathSources...), extra...)
+}
+
+// endpointDesign reports that the VPC is built to pull through ECR interface
+// endpoints: there is no internet path, but there are ECR endpoints.
+func (p *netPath) endpointDesign() bool {
+	return (p.Kind == routeNone || p.Kind == routeBroken) && len(p.ECREndpoints) > 0
+}
+
+// routeTableLabel says how the subnet got its route table, for evidence.
+func (p *netPath) routeTableLabel() string {
+	if p.MainRT {
+		return "main"
+	}
+	return "explicit"
+}
+
+// evidence is the part of a finding's evidence every path-based rule shares.
+func (p *netPath) evidence() map[string]any {
+	return map[string]any{
+		"chain":      p.Chain,
+		"vpc":        p.VPCID,
+		"subnet":     aws.ToString(p.Subnet.SubnetId),
+		"routeTable": aws.ToString(p.RouteTable.RouteTableId) + " (" + p.routeTableLabel() + ")",
+	}
+}
+
+// analyzePath follows the task subnet's default route. It fails only when a
+// resource the path names is missing from the facts.
+func analyzePath(f *account.Facts) (*netPath, error) {
+	id := f.Task.SubnetID
+	if id == "" {
+		return nil, errors.New("the event names no subnet for the task")
+	}
+	p := &netPath{Region: taskRegion(f), Subnet: f.TaskSubnet()}
+	if p.Subnet == nil {
+		return nil, fmt.Errorf("subnet %s not found", id)
+	}
+	p.VPCID = aws.ToString(p.Subnet.VpcId)
+	p.RouteTable, p.MainRT = f.RouteTableFor(id)
+	if p.RouteTable == nil {
+		return nil, fmt.Errorf("route table of subnet %s not found (no explicit association and no main route table in %s)", id, p.VPCID)
+	}
+	p.ECREndpoints = append(p.endpoints(f, "ecr.dkr", ec2types.VpcEndpointTypeInterface), p.endpoints(f, "ecr.api", ec2types.VpcEndpointTypeInterface)...)
+	rtID := aws.ToString(p.RouteTable.RouteTableId)
+	p.Chain = []string{taskHop(f), "", fmt.Sprintf("route table %s (%s)", rtID, p.routeTableLabel())}
+	err := p.followDefault(f, rtID)
+	label := "private"
+	if p.Public {
+		label = "public"
+	}
+	p.Chain[1] = fmt.Sprintf("subnet %s (%s)", id, label)
+	return p, err
+}
+
+func (p *netPath) followDefault(f *account.Facts, rtID string) error {
+	r := defaultRoute(p.RouteTable)
+	if r == nil {
+		p.Kind, p.Problem = routeNone, fmt.Sprintf("route table %s has no 0.0.0.0/0 route", rtID)
+		p.Repair = natRouteCommand(f, "create-route", rtID, p.VPCID, "")
+		p.Chain = append(p.Chain, "0.0.0.0/0 → none")
+		return nil
+	}
+	p.Target = routeTarget(r)
+	if r.State == ec2types.RouteStateBlackhole {
+		p.Kind, p.Problem = routeBroken, fmt.Sprintf("the 0.0.0.0/0 route of %s to %s is a blackhole (its target is gone)", rtID, p.Target)
+		p.Repair = natRouteCommand(f, "replace-route", rtID, p.VPCID, p.Target)
+		p.Chain = append(p.Chain, fmt.Sprintf("0.0.0.0/0 → %s (blackhole)", p.Target))
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(p.Target, "igw-"):
+		p.Public = true
+		attached, err := igwAttached(f, p.Target, p.VPCID)
+		if err != nil {
+			return err
+		}
+		p.Chain = append(p.Chain, "0.0.0.0/0 → "+p.Target+attachedLabel(attached))
+		p.Kind = routeInternet
+		if !attached {
+			p.Kind, p.Problem = routeBroken, fmt.Sprintf("internet gateway %s is not attached to %s", p.Target, p.VPCID)
+			p.Repair = fmt.Sprintf("aws ec2 attach-internet-gateway --internet-gateway-id %s --vpc-id %s", p.Target, p.VPCID)
+		}
+		return nil
+	case strings.HasPrefix(p.Target, "nat-"):
+		return p.followNAT(f)
+	default:
+		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("the 0.0.0.0/0 route of %s leaves the VPC through %s, and the path beyond it cannot be proven", rtID, p.Target)
+		p.Chain = append(p.Chain, "0.0.0.0/0 → "+p.Target)
+		return nil
+	}
+}
+
+// followNAT checks the NAT gateway and the route out of its own subnet.
+func (p *netPath) followNAT(f *account.Facts) error {
+	nat := f.NATGateway(p.Target)
+	if nat == nil {
+		return fmt.Errorf("NAT gateway %s not found", p.Target)
+	}
+	state := string(nat.State)
+	p.Chain = append(p.Chain, fmt.Sprintf("0.0.0.0/0 → %s (%s)", p.Target, state))
+	switch {
+	case nat.State != ec2types.NatGatewayStateAvailable:
+		p.Kind, p.Problem = routeBroken, fmt.Sprintf("NAT gateway %s is %s", p.Target, state)
+	case nat.ConnectivityType == ec2types.ConnectivityTypePrivate:
+		p.Kind, p.Problem = routeBroken, fmt.Sprintf("NAT gateway %s is a private NAT gateway, which gives no internet access", p.Target)
+	}
+	if p.Kind == routeBroken {
+		p.Repair = natRouteCommand(f, "replace-route", aws.ToString(p.RouteTable.RouteTableId), p.VPCID, p.Target)
+		return nil
+	}
+	natSubnet := aws.ToString(nat.SubnetId)
+	if f.Subnet(natSubnet) == nil {
+		return fmt.Errorf("subnet %s of NAT gateway %s not found", natSubnet, p.Target)
+	}
+	rt, _ := f.RouteTableFor(natSubnet)
+	if rt == nil {
+		return fmt.Errorf("route table of subnet %s (NAT gateway %s) not found", natSubnet, p.Target)
+	}
+	rtID := aws.ToString(rt.RouteTableId)
+	hop := fmt.Sprintf("nat subnet %s → %s → ", natSubnet, rtID)
+	r := defaultRoute(rt)
+	if r == nil || r.State == ec2types.RouteStateBlackhole {
+		p.Chain = append(p.Chain, hop+"none")
+		p.Kind, p.Problem = routeBroken, fmt.Sprintf("route table %s of NAT gateway %s's subnet %s has no working 0.0.0.0/0 route", rtID, p.Target, natSubnet)
+		verb := "create-route"
+		if r != nil {
+			verb = "replace-route"
+		}
+		p.Repair = fmt.Sprintf("aws ec2 %s --route-table-id %s --destination-cidr-block 0.0.0.0/0 --gateway-id %s", verb, rtID, attachedIGW(f, p.VPCID))
+		return nil
+	}
+	target := routeTarget(r)
+	if !strings.HasPrefix(target, "igw-") {
+		p.Chain = append(p.Chain, hop+target)
+		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("NAT gateway %s sends traffic on through %s, and the path beyond it cannot be proven", p.Target, target)
+		return nil
+	}
+	attached, err := igwAttached(f, target, p.VPCID)
+	if err != nil {
+		return err
+	}
+	p.Chain = append(p.Chain, hop+target+attachedLabel(attached))
+	p.Kind = routeInternet
+	if !attached {
+		p.Kind, p.Problem = routeBroken, fmt.Sprintf("internet gateway %s behind NAT gateway %s is not attached to %s", target, p.Target, p.VPCID)
+		p.Repair = fmt.Sprintf("aws ec2 attach-internet-gateway --internet-gateway-id %s --vpc-id %s", target, p.VPCID)
+	}
+	return nil
+}
+
+// natRouteCommand is the aws CLI line that points a default route at a working
+// NAT gateway of the VPC (other than the broken one), or at a placeholder.
+func natRouteCommand(f *account.Facts, verb, rtID, vpcID, broken string) string {
+	nat := "NAT_GATEWAY_ID"
+	for _, n := range f.EC2.NatGateways {
+		id := aws.ToString(n.NatGatewayId)
+		if aws.ToString(n.VpcId) == vpcID && id != broken && n.State == ec2types.NatGatewayStateAvailable && n.ConnectivityType != ec2types.ConnectivityTypePrivate {
+			nat = id
+			break
+		}
+	}
+	return fmt.Sprintf("aws ec2 %s --route-table-id %s --destination-cidr-block 0.0.0.0/0 --nat-gateway-id %s", verb, rtID, nat)
+}
+
+// attachedIGW names an internet gateway attached to the VPC, or a placeholder.
+func attachedIGW(f *account.Facts, vpcID string) string {
+	for _, g := range f.EC2.InternetGateways {
+		id := aws.ToString(g.InternetGatewayId)
+		if ok, _ := igwAttached(f, id, vpcID); ok {
+			return id
+		}
+	}
+	return "INTERNET_GATEWAY_ID"
+}
+
+func attachedLabel(attached bool) string {
+	if attached {
+		return ""
+	}
+	return " (not attached)"
+}
+
+// taskHop names the task's ENI, the first hop of every chain.
+func taskHop(f *account.Facts) string {
+	ip, eni := f.Task.PrivateIP, f.Task.ENIID
+	if ip == "" {
+		ip = "(IP unknown)"
+	}
+	if eni == "" {
+		eni = "ENI unknown"
+	}
+	return fmt.Sprintf("task %s (%s)", ip, eni)
+}
+
+// defaultRoute returns the table's IPv4 default route, or nil.
+func defaultRoute(rt *ec2types.RouteTable) *ec2types.Route {
+	for i, r := range rt.Routes {
+		if aws.ToString(r.DestinationCidrBlock) == "0.0.0.0/0" {
+			return &rt.Routes[i]
+		}
+	}
+	return nil
+}
+
+// routeTarget returns the ID of whatever the route sends traffic to.
+func routeTarget(r *ec2types.Route) string {
+	for _, t := range []*string{
+		r.NatGatewayId, r.GatewayId, r.TransitGatewayId, r.VpcPeeringConnectionId,
+		r.NetworkInterfaceId, r.InstanceId, r.LocalGatewayId, r.CarrierGatewayId,
+		r.EgressOnlyInternetGatewayId, r.CoreNetworkArn,
+	} {
+		if s := aws.ToString(t); s != "" {
+			return s
+		}
+	}
+	return "an unnamed target"
+}
+
+// igwAttached reports whether the internet gateway is attached to the VPC.
+func igwAttached(f *account.Facts, id, vpcID string) (bool, error) {
+	g := f.InternetGateway(id)
+	if g == nil {
+		return false, fmt.Errorf("internet gateway %s not found", id)
+	}
+	for _, a := range g.Attachments {
+		// DescribeInternetGateways reports an attached gateway as "available".
+		st := strings.ToLower(string(a.State))
+		if aws.ToString(a.VpcId) == vpcID && (st == "available" || st == string(ec2types.AttachmentStatusAttached)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// pathError turns a failed path analysis into the finding of a rule.
+func pathError(err error) Finding {
+	return Finding{Status: Error, Message: "could not be evaluated: " + err.Error()}
+}
