@@ -1,0 +1,54 @@
+package account_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/account/awscount"
+	"github.com/pullmedic/pullmedic/pkg/event"
+)
+
+// BenchmarkCollectLive measures one Collect against moto: calls and rounds
+// per diagnosis. Wall time against moto says little (it answers one call at
+// a time); see BenchmarkCollectLiveLatency50ms for that.
+func BenchmarkCollectLive(b *testing.B) {
+	fx := seed(b)
+	benchCollect(b, fx, fx.cfg)
+}
+
+// BenchmarkCollectLiveLatency50ms puts 50 ms in front of every call, as a
+// far region would: wall time then follows the rounds, not the calls.
+func BenchmarkCollectLiveLatency50ms(b *testing.B) {
+	fx := seed(b)
+	benchCollect(b, fx, latencyProxy(b, fx.cfg, 50*time.Millisecond))
+}
+
+func benchCollect(b *testing.B, fx *fixture, cfg aws.Config) {
+	for _, tc := range []struct {
+		name string
+		task *event.Task
+	}{{"typical", fx.typical()}, {"full", fx.full()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			calls := awscount.New()
+			cfg := cfg.Copy()
+			calls.Attach(&cfg)
+			live := account.NewLive(cfg)
+			n, start := 0, time.Now()
+			for b.Loop() {
+				f, err := live.Collect(context.Background(), tc.task)
+				if err != nil || len(f.Errors) > 0 {
+					b.Fatalf("Collect: %v %v", err, f.Errors)
+				}
+				n++
+			}
+			per := func(v float64) float64 { return v / float64(n) }
+			b.ReportMetric(per(float64(calls.Calls())), "calls/op")
+			b.ReportMetric(per(float64(calls.Rounds())), "rounds/op")
+			b.ReportMetric(per(float64(time.Since(start).Milliseconds())), "wall-ms/op")
+		})
+	}
+}

@@ -1,0 +1,37 @@
+package account
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// maxAttempts is how often a call is tried unless AWS_MAX_ATTEMPTS (or
+// max_attempts in the profile) says otherwise.
+const maxAttempts = 5
+
+// LoadConfig loads the SDK config the usual way (environment, profile, SSO,
+// AWS_ENDPOINT_URL) with the standard retryer, which backs off with jitter
+// and retries throttling: a burst of diagnoses slows down instead of failing.
+// An empty region leaves it to the environment.
+func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	// Set after loading: a retryer passed to LoadDefaultConfig makes it skip
+	// reading max attempts from the environment and profile.
+	attempts := cmp.Or(cfg.RetryMaxAttempts, maxAttempts)
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+	}
+	return cfg, nil
+}

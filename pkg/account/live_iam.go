@@ -1,0 +1,141 @@
+package account
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// roleReads read the execution role in the shape of GetAccountAuthorizationDetails:
+// GetRole and the two policy lists, then each policy, then each managed
+// policy's default version. Documents are kept as the API returns them.
+func (c *collector) roleReads(arn string) []read {
+	name := arn[strings.LastIndex(arn, "/")+1:]
+	c.role = &iamtypes.RoleDetail{Arn: aws.String(arn), RoleName: aws.String(name)}
+	c.policies = map[string]*iamtypes.ManagedPolicyDetail{}
+	return []read{
+		gate(func(ctx context.Context) []read { return c.getRole(ctx, name) }),
+		gate(func(ctx context.Context) []read { return c.listAttachedPolicies(ctx, name) }),
+		gate(func(ctx context.Context) []read { return c.listInlinePolicies(ctx, name) }),
+	}
+}
+
+// A role that does not exist is absent, not a failure: iam.execution-role judges that.
+const noSuchEntity = "NoSuchEntity"
+
+func (c *collector) getRole(ctx context.Context, name string) []read {
+	out, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err == nil && out.Role == nil {
+		err = notFound("role " + name)
+	}
+	if errorCode(err) == noSuchEntity {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.roleMissing = true
+		return nil
+	}
+	if !c.check(SrcRole, "iam:GetRole", err) {
+		return nil
+	}
+	r := out.Role
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.role.Arn, c.role.RoleName, c.role.RoleId, c.role.Path = r.Arn, r.RoleName, r.RoleId, r.Path
+	c.role.CreateDate, c.role.Tags, c.role.RoleLastUsed = r.CreateDate, r.Tags, r.RoleLastUsed
+	c.role.AssumeRolePolicyDocument = r.AssumeRolePolicyDocument
+	c.role.PermissionsBoundary = r.PermissionsBoundary
+	if b := r.PermissionsBoundary; b != nil {
+		return c.policyReads(aws.ToString(b.PermissionsBoundaryArn))
+	}
+	return nil
+}
+
+func (c *collector) listAttachedPolicies(ctx context.Context, name string) []read {
+	attached, err := allPages(ctx, iam.NewListAttachedRolePoliciesPaginator(c.iam, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name), MaxItems: c.l.maxResults()}),
+		func(o *iam.ListAttachedRolePoliciesOutput) []iamtypes.AttachedPolicy { return o.AttachedPolicies })
+	if !c.check(SrcRolePolicies, "iam:ListAttachedRolePolicies", err, noSuchEntity) {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.role.AttachedManagedPolicies = attached
+	var next []read
+	for _, p := range attached {
+		next = append(next, c.policyReads(aws.ToString(p.PolicyArn))...)
+	}
+	return next
+}
+
+func (c *collector) listInlinePolicies(ctx context.Context, role string) []read {
+	names, err := allPages(ctx, iam.NewListRolePoliciesPaginator(c.iam, &iam.ListRolePoliciesInput{RoleName: aws.String(role), MaxItems: c.l.maxResults()}),
+		func(o *iam.ListRolePoliciesOutput) []string { return o.PolicyNames })
+	if !c.check(SrcRolePolicies, "iam:ListRolePolicies", err, noSuchEntity) {
+		return nil
+	}
+	var next []read
+	for _, name := range names {
+		next = append(next, leaf(func(ctx context.Context) { c.getRolePolicy(ctx, role, name) }))
+	}
+	return next
+}
+
+func (c *collector) getRolePolicy(ctx context.Context, role, name string) {
+	out, err := c.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+	if !c.check(SrcRolePolicies, "iam:GetRolePolicy "+name, err) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.role.RolePolicyList = append(c.role.RolePolicyList, iamtypes.PolicyDetail{PolicyName: out.PolicyName, PolicyDocument: out.PolicyDocument})
+}
+
+// policyReads reads a managed policy once, however many ways the role refers
+// to it. The caller holds c.mu.
+func (c *collector) policyReads(arn string) []read {
+	if _, seen := c.policies[arn]; seen {
+		return nil
+	}
+	c.policies[arn] = &iamtypes.ManagedPolicyDetail{Arn: aws.String(arn)}
+	return []read{gate(func(ctx context.Context) []read { return c.getPolicy(ctx, arn) })}
+}
+
+func (c *collector) getPolicy(ctx context.Context, arn string) []read {
+	out, err := c.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if err == nil && out.Policy == nil {
+		err = notFound("policy " + arn)
+	}
+	ok := c.check(SrcRolePolicies, "iam:GetPolicy "+arn, err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !ok {
+		delete(c.policies, arn) // no half-read policy in the facts
+		return nil
+	}
+	p := out.Policy
+	*c.policies[arn] = iamtypes.ManagedPolicyDetail{
+		Arn: p.Arn, PolicyName: p.PolicyName, PolicyId: p.PolicyId, Path: p.Path,
+		DefaultVersionId: p.DefaultVersionId, Description: p.Description, IsAttachable: p.IsAttachable,
+		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
+		CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
+	}
+	version := aws.ToString(p.DefaultVersionId)
+	return []read{leaf(func(ctx context.Context) { c.getPolicyVersion(ctx, arn, version) })}
+}
+
+func (c *collector) getPolicyVersion(ctx context.Context, arn, version string) {
+	out, err := c.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(version)})
+	if err == nil && out.PolicyVersion == nil {
+		err = notFound("version " + version + " of " + arn)
+	}
+	if !c.check(SrcRolePolicies, "iam:GetPolicyVersion "+arn, err) {
+		return
+	}
+	v := *out.PolicyVersion
+	v.IsDefaultVersion = true // it is the version GetPolicy named the default
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.policies[arn].PolicyVersionList = []iamtypes.PolicyVersion{v}
+}
