@@ -1,0 +1,198 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
+	"github.com/pullmedic/pullmedic/pkg/report"
+	"github.com/pullmedic/pullmedic/pkg/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports from the current rules")
+
+// wantCause is each scenario's root cause ("" for none). It is kept apart from
+// the goldens, so regenerating a golden cannot hide a wrong cause.
+var wantCause = map[string]string{
+	"healthy-nat":                          "",
+	"healthy-endpoints":                    "",
+	"healthy-cross-account":                "",
+	"custom-dhcp-resolvers":                "", // custom resolvers can only warn
+	"public-subnet-no-public-ip":           "network.public-ip",
+	"standalone-task-public-subnet":        "network.public-ip",
+	"no-route":                             "network.route",
+	"nat-failed":                           "network.route",
+	"blackhole-route":                      "network.route",
+	"missing-ecr-dkr-endpoint":             "network.vpc-endpoints",
+	"old-platform-dockerhub-via-endpoints": "network.vpc-endpoints",
+	"endpoint-sg-missing-443":              "network.endpoint-sg",
+	"task-sg-no-egress":                    "network.task-sg-egress",
+	"nacl-blocks-ephemeral":                "network.nacl",
+	"s3-endpoint-policy-denies":            "network.endpoint-policy",
+	"vpc-dns-disabled":                     "dns.vpc-dns",
+	"dhcp-no-dns-servers":                  "dns.dhcp-options",
+	"no-execution-role":                    "iam.execution-role",
+	"role-missing-ecr-pull":                "iam.ecr-pull",
+	"explicit-deny-boundary":               "iam.ecr-pull",
+	"cross-account-no-repo-policy":         "iam.repository-policy",
+	"secret-access-denied":                 "iam.secrets",
+	"repo-missing":                         "image.repository",
+	"tag-missing":                          "image.tag",
+	"wrong-platform":                       "image.platform",
+	"dockerhub-rate-limit":                 "image.registry-rate-limit",
+	"private-registry-no-creds":            "image.registry-auth",
+}
+
+// textGolden are the scenarios whose text rendering is golden too.
+var textGolden = map[string]bool{
+	"public-subnet-no-public-ip": true,
+	"healthy-endpoints":          true,
+}
+
+// diagnose runs one scenario offline, as "pullmedic diagnose --snapshot" does.
+func diagnose(t *testing.T, dir string) *report.Report {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := event.Parse(data)
+	if err != nil {
+		t.Fatalf("event: %v", err)
+	}
+	snap, err := account.ReadSnapshotFile(filepath.Join(dir, "snapshot.json"))
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	facts, err := account.SnapshotView{Snap: snap}.Collect(context.Background(), task)
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	return report.Build(facts)
+}
+
+// scenarioDirs lists the folders that hold an event.
+func scenarioDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(e.Name(), "event.json")); e.IsDir() && err == nil {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
+func TestScenarios(t *testing.T) {
+	dirs := scenarioDirs(t)
+	if len(dirs) != len(wantCause) {
+		t.Errorf("%d scenario folders but %d expected causes: keep wantCause in step with the folders", len(dirs), len(wantCause))
+	}
+	failing := map[string][]string{} // rule -> scenarios where it fails
+	for _, name := range dirs {
+		t.Run(name, func(t *testing.T) {
+			want, ok := wantCause[name]
+			if !ok {
+				t.Fatalf("no expected cause for %s in wantCause", name)
+			}
+			rep := diagnose(t, name)
+			got := ""
+			if rep.Cause != nil {
+				got = *rep.Cause
+			}
+			if got != want {
+				t.Errorf("cause = %q, want %q\n%s", got, want, summary(rep))
+			}
+			if want == "" && rep.Failing() {
+				t.Errorf("a healthy scenario has failing rules:\n%s", summary(rep))
+			}
+			if len(rep.Findings) != len(rules.Catalog) {
+				t.Errorf("%d findings for %d catalog rules", len(rep.Findings), len(rules.Catalog))
+			}
+			for _, f := range rep.Findings {
+				// A snapshot holds all a diagnosis reads: "error" is a gap in the scenario or a rule bug.
+				if f.Status == rules.Error {
+					t.Errorf("%s could not be evaluated: %s", f.Rule, f.Message)
+				}
+				if f.Status == rules.Fail {
+					failing[f.Rule] = append(failing[f.Rule], name)
+				}
+			}
+			js, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join(name, "report.golden.json"), append(js, '\n'))
+			if textGolden[name] {
+				var buf bytes.Buffer
+				if err := rep.WriteText(&buf, false); err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, filepath.Join(name, "report.golden.txt"), buf.Bytes())
+			}
+		})
+	}
+	for _, r := range rules.Catalog {
+		if len(failing[r.ID]) == 0 {
+			t.Errorf("no scenario makes %s fail", r.ID)
+		}
+	}
+}
+
+// checkGolden compares with the golden file, or rewrites it under -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run: go test ./examples/scenarios -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the report (rerun with -update if the change is right): %s", path, firstDiff(string(want), string(got)))
+	}
+}
+
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n  golden: %s\n  report: %s", i+1, wl, gl)
+		}
+	}
+	return ""
+}
+
+// summary lists the non-passing findings, for failure messages.
+func summary(rep *report.Report) string {
+	var b strings.Builder
+	for _, f := range rep.Findings {
+		if f.Status != rules.Pass {
+			b.WriteString("  " + string(f.Status) + " " + f.Rule + ": " + f.Message + "\n")
+		}
+	}
+	return b.String()
+}
