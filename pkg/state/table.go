@@ -6,7 +6,7 @@
 // seconds) is the TTL attribute. Key prefixes:
 //
 //	event#<eventId>                      processed EventBridge event IDs
-//	dedupe#<cluster>#<service|family>#<cause>   one notification window
+//	dedupe#<cluster>#<group>#<class>     one notification window (see dedupe.go)
 //	lock#<cluster>#<service>             one remediation at a time
 //	fixes#<cluster>#<service>            applied fixes, for the circuit breaker
 //	change#<changeId>                    audit record of one applied change
@@ -14,9 +14,13 @@ package state
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // DynamoDB is the narrow part of the DynamoDB client the table uses.
@@ -33,6 +37,8 @@ type Table struct {
 	Name string
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// Window is the dedupe window; DefaultWindow when zero.
+	Window time.Duration
 }
 
 // New returns a table using the real clock.
@@ -45,3 +51,16 @@ const (
 	attrPK      = "pk"
 	attrExpires = "expiresAt"
 )
+
+// conditionFailed reports whether a conditional write lost: the expected
+// outcome of a race between instances, not a fault.
+func conditionFailed(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ConditionalCheckFailedException"
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}

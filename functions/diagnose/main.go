@@ -1,0 +1,76 @@
+// Command diagnose is the Lambda function EventBridge invokes with the "ECS
+// Task State Change" events of stopped tasks and the "ECS Deployment State
+// Change" events of services. The logic is triage.Handler.
+//
+// Environment: STATE_TABLE, TOPIC_ARN and REMEDIATE_FUNCTION (required),
+// SLACK_SECRET_ARN (optional: the secret is the webhook URL, or JSON
+// {"webhookUrl": "..."}), DEDUPE_WINDOW (a Go duration, default 30m);
+// AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/state"
+	"github.com/pullmedic/pullmedic/pkg/triage"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	slog.SetDefault(log)
+	h, err := handler(context.Background(), log)
+	if err != nil {
+		log.Error("diagnose: bad configuration", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+func handler(ctx context.Context, log *slog.Logger) (*triage.Handler, error) {
+	required := map[string]string{}
+	for _, name := range []string{"STATE_TABLE", "TOPIC_ARN", "REMEDIATE_FUNCTION"} {
+		if required[name] = os.Getenv(name); required[name] == "" {
+			return nil, fmt.Errorf("%s is not set", name)
+		}
+	}
+	window := state.DefaultWindow
+	if v := os.Getenv("DEDUPE_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("DEDUPE_WINDOW=%q: want a positive Go duration such as 30m", v)
+		}
+		window = d
+	}
+	cfg, err := account.LoadConfig(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	table := state.New(dynamodb.NewFromConfig(cfg), required["STATE_TABLE"])
+	table.Window = window
+	notifiers := notify.All{&notify.SNS{Client: sns.NewFromConfig(cfg), TopicArn: required["TOPIC_ARN"]}}
+	if arn := os.Getenv("SLACK_SECRET_ARN"); arn != "" {
+		secret := &notify.WebhookSecret{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
+		notifiers = append(notifiers, &notify.Slack{URL: secret.URL})
+	}
+	return &triage.Handler{
+		View:      account.NewLive(cfg),
+		State:     table,
+		Notifier:  notifiers,
+		Invoker:   lambdasvc.NewFromConfig(cfg),
+		Remediate: required["REMEDIATE_FUNCTION"],
+		Metrics:   notify.NewMetrics(os.Stdout),
+		Log:       log,
+	}, nil
+}

@@ -1,0 +1,283 @@
+// Package fix applies the automatic fixes of a diagnosis, guarded, idempotent
+// and verified, and records every change so that it can be undone.
+//
+// Remediate never trusts what it is told: it diagnoses the task again on
+// fresh state, reads the cluster's opt-in tag from that state, and applies
+// only the fresh plan's steps that the tag allows and the guard rails accept.
+// Writes go through a Writer: live (SDK) or a snapshot in memory.
+package fix
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
+	"github.com/pullmedic/pullmedic/pkg/report"
+	"github.com/pullmedic/pullmedic/pkg/rules"
+	"github.com/pullmedic/pullmedic/pkg/state"
+)
+
+// DefaultMaxFixesPerDay is the circuit breaker's default limit per service.
+const DefaultMaxFixesPerDay = 3
+
+// defaultLockTTL outlives any one remediation, so a crashed run frees the service soon.
+const defaultLockTTL = 5 * time.Minute
+
+// Store is the shared state a remediation needs: a lock per service, the
+// circuit breaker's history and the audit records. *state.Table implements it.
+type Store interface {
+	Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error)
+	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
+	RecordFix(ctx context.Context, cluster, service string, f state.Fix) error
+	PutChange(ctx context.Context, id string, rec any) error
+}
+
+// Options configure one remediation.
+type Options struct {
+	View   account.View
+	Writer Writer
+	// Store is the state table. Without one (the CLI on a snapshot) there is
+	// no lock, no circuit breaker and no stored audit record.
+	Store Store
+	// Force ignores the cluster's opt-in tag: a person at a terminal decided.
+	// The guard rails still hold.
+	Force bool
+	// DryRun plans and reports but writes nothing.
+	DryRun bool
+	// Who is recorded on every change: the function ARN, or "cli:<user>".
+	Who string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxFixesPerDay is the circuit breaker's limit; 0 means DefaultMaxFixesPerDay.
+	MaxFixesPerDay int
+	// Requested is the plan the caller computed. It decides nothing: steps
+	// that a fresh diagnosis does not plan are reported as refused.
+	Requested []rules.Step
+	Logger    *slog.Logger
+}
+
+// allActions is what --force permits.
+var allActions = []string{rules.ActionAllowFromTask, rules.ActionAllowEgress, rules.ActionPublicIP}
+
+// run is one remediation in progress.
+type run struct {
+	Options
+	task  *event.Task
+	now   time.Time
+	facts *account.Facts
+	rep   *report.Report
+	opt   rules.OptIn
+	res   *Result
+	ops   []pending
+}
+
+// pending is a resolved write waiting to be applied, with its line in the result.
+type pending struct {
+	op
+	line int
+}
+
+// Remediate diagnoses the task on fresh state and applies the fixes that are
+// still needed, allowed and safe. The error is non-nil when nothing can be
+// decided (the state cannot be read) or when a change was made but could not
+// be recorded; the result is then still returned if there is one.
+func Remediate(ctx context.Context, o Options, t *event.Task) (*Result, error) {
+	if o.View == nil || o.Writer == nil || t == nil {
+		return nil, errors.New("fix: Remediate needs a View, a Writer and a task")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxFixesPerDay <= 0 {
+		o.MaxFixesPerDay = DefaultMaxFixesPerDay
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	r := &run{Options: o, task: t, now: o.Now().UTC()}
+	if err := r.diagnose(ctx); err != nil {
+		return nil, err
+	}
+	r.decide()
+	if r.opt.Mode == rules.ModeApply && len(r.ops) > 0 && r.Store != nil {
+		unlock, outcome, err := r.guardService(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if outcome != "" {
+			r.hold(outcome)
+			return r.res, nil
+		}
+		defer r.release(ctx, unlock)
+		// Under the lock, decide again: another run may have fixed it meanwhile.
+		if err := r.diagnose(ctx); err != nil {
+			return nil, err
+		}
+		r.decide()
+	}
+	if r.opt.Mode != rules.ModeApply {
+		return r.res, nil
+	}
+	errs := r.apply(ctx)
+	if len(r.res.Changes) > 0 {
+		r.verify(ctx)
+		errs = append(errs, r.recordFix(ctx))
+	}
+	return r.res, errors.Join(errs...)
+}
+
+// diagnose collects fresh facts and evaluates them.
+func (r *run) diagnose(ctx context.Context) error {
+	f, err := r.View.Collect(ctx, r.task)
+	if err != nil {
+		return fmt.Errorf("collect the task's state: %w", err)
+	}
+	r.facts, r.rep = f, report.Build(f)
+	return nil
+}
+
+// optIn is what the fresh tag (or Force, or DryRun) allows.
+func (r *run) optIn() rules.OptIn {
+	tag, present := r.facts.ClusterTag(rules.TagAutoFix)
+	opt := rules.ParseOptIn(tag, present)
+	if r.Force {
+		opt = rules.OptIn{OptedIn: true, Mode: rules.ModeApply, Actions: allActions}
+	}
+	if r.DryRun && opt.Mode == rules.ModeApply {
+		opt.Mode = rules.ModeDryRun
+	}
+	return opt
+}
+
+// decide turns the fresh plan into result lines and pending writes.
+func (r *run) decide() {
+	r.opt = r.optIn()
+	r.ops = nil
+	r.res = &Result{
+		Schema: SchemaV1, Task: r.rep.Task, Mode: r.opt.Mode, Outcome: OutcomeUnchanged,
+		Actions: []ActionResult{}, Changes: []Change{}, Before: summarize(r.rep),
+	}
+	for _, s := range r.rep.Plan {
+		if !slices.Contains(r.opt.Actions, s.Action) {
+			r.add(ActionResult{Action: s.Action, Target: s.Target, Status: StatusSkipped,
+				Reason: fmt.Sprintf("the cluster's %s tag does not allow %s", rules.TagAutoFix, s.Action)})
+			continue
+		}
+		ops, err := resolve(r.facts, s, r.ruleOf(s), r.now)
+		if err != nil {
+			r.add(ActionResult{Action: s.Action, Target: s.Target, Status: StatusRefused, Reason: err.Error()})
+			continue
+		}
+		for _, o := range ops {
+			r.ops = append(r.ops, pending{op: o, line: len(r.res.Actions)})
+			r.add(ActionResult{Action: o.action, Target: o.target, Peer: o.peer(), Status: StatusPlanned})
+		}
+	}
+	r.refuseUnplanned()
+}
+
+// ruleOf is the failing rule whose fix the step is.
+func (r *run) ruleOf(s rules.Step) string {
+	for _, f := range r.rep.Findings {
+		if f.Status == rules.Fail && f.Fix != nil && f.Fix.Action == s.Action && f.Fix.Target == s.Target {
+			return f.Rule
+		}
+	}
+	return ""
+}
+
+// refuseUnplanned reports the requested steps a fresh diagnosis does not plan.
+func (r *run) refuseUnplanned() {
+	for _, s := range r.Requested {
+		planned := slices.ContainsFunc(r.rep.Plan, func(p rules.Step) bool { return p.Action == s.Action && p.Target == s.Target })
+		if !planned {
+			r.Logger.Warn("requested step not in the fresh plan", "action", s.Action, "target", s.Target, "task", r.task.TaskArn)
+			r.add(ActionResult{Action: s.Action, Target: s.Target, Status: StatusRefused, Reason: "not in the plan of a fresh diagnosis"})
+		}
+	}
+}
+
+func (r *run) add(a ActionResult) { r.res.Actions = append(r.res.Actions, a) }
+
+// scope names what is locked and counted: the service, else the task family.
+func (r *run) scope() string {
+	switch {
+	case r.task.Service != "":
+		return r.task.Service
+	case r.task.Group != "":
+		return r.task.Group
+	}
+	return "task:" + r.task.TaskID()
+}
+
+// guardService takes the service's lock and consults the circuit breaker.
+// A non-empty outcome means: do not fix. Any error of the table is returned,
+// so that an unreachable table means no fix (fail closed).
+func (r *run) guardService(ctx context.Context) (unlock func(context.Context) error, outcome string, err error) {
+	cluster, svc := r.task.ClusterName(), r.scope()
+	unlock, err = r.Store.Lock(ctx, cluster, svc, rand.Text(), defaultLockTTL)
+	if errors.Is(err, state.ErrLocked) {
+		return nil, OutcomeBusy, nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("state table unavailable, not fixing: %w", err)
+	}
+	recent, err := r.Store.RecentFixes(ctx, cluster, svc)
+	if err == nil {
+		if outcome = r.breaker(recent); outcome == "" {
+			return unlock, "", nil
+		}
+	}
+	r.release(ctx, unlock)
+	if err != nil {
+		return nil, "", fmt.Errorf("state table unavailable, not fixing: %w", err)
+	}
+	return nil, outcome, nil
+}
+
+// release frees the lock even when ctx has ended; an expired lock frees itself.
+func (r *run) release(ctx context.Context, unlock func(context.Context) error) {
+	if err := unlock(context.WithoutCancel(ctx)); err != nil {
+		r.Logger.Error("release remediation lock", "err", err)
+	}
+}
+
+// breaker decides from the service's recent fixes whether fixing again is wise.
+func (r *run) breaker(recent []state.Fix) string {
+	if cause := r.rep.Cause; cause != nil {
+		for _, f := range recent {
+			if f.Verified && f.Cause == *cause {
+				return OutcomeEscalate
+			}
+		}
+	}
+	if len(recent) >= r.MaxFixesPerDay {
+		return OutcomeCircuitOpen
+	}
+	return ""
+}
+
+// holdReasons explain, per outcome, why planned writes were not made.
+var holdReasons = map[string]string{
+	OutcomeBusy:        "another remediation of this service is in progress",
+	OutcomeEscalate:    "this cause came back after a verified fix: escalated to a person instead of fixing again",
+	OutcomeCircuitOpen: "the circuit breaker is open: too many fixes of this service in 24 hours",
+}
+
+// hold marks the planned writes as skipped, for the outcome's reason.
+func (r *run) hold(outcome string) {
+	r.res.Outcome = outcome
+	for _, p := range r.ops {
+		a := &r.res.Actions[p.line]
+		a.Status, a.Reason = StatusSkipped, holdReasons[outcome]
+	}
+	r.Logger.Warn("remediation held", "outcome", outcome, "task", r.task.TaskArn, "cause", aws.ToString(r.rep.Cause))
+}

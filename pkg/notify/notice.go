@@ -1,0 +1,198 @@
+// Package notify tells people about image pull failures: the report on SNS
+// (JSON for machines, text for email), a Block Kit message on Slack, and
+// CloudWatch metrics in Embedded Metric Format.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pullmedic/pullmedic/pkg/report"
+	"github.com/pullmedic/pullmedic/pkg/rules"
+)
+
+// Kind is what a notice says about a problem.
+type Kind string
+
+const (
+	// Problem: a service started failing; the first failed task's diagnosis.
+	Problem Kind = "problem"
+	// StillFailing: the problem outlasted a dedupe window; the latest diagnosis.
+	StillFailing Kind = "still-failing"
+	// Resolved: a notified problem is over.
+	Resolved Kind = "resolved"
+)
+
+// Notice is one message about the image pulls of one service or task family.
+type Notice struct {
+	Kind Kind
+	// Report is the latest diagnosis; nil for a problem resolved by a deployment.
+	Report  *report.Report
+	Region  string
+	Cluster string // cluster name
+	Group   string // "service:NAME" or "family:NAME", as ECS groups tasks
+	// Time is when the failed task stopped, or when the problem was seen resolved.
+	Time time.Time
+	// Count and Since: StillFailing, the tasks that failed since the last
+	// notice and when it went out; Resolved, the tasks of the last window.
+	Count int
+	Since time.Time
+	// Cause is the cause that was notified (Resolved); the others take the report's.
+	Cause string
+	// Reason says how the problem was seen to be resolved.
+	Reason string
+	Links  []Link
+}
+
+// Notifier sends notices. SNS and Slack implement it.
+type Notifier interface {
+	Notify(ctx context.Context, n *Notice) error
+}
+
+// All sends every notice through each notifier. It tries them all and fails
+// if any failed, so the caller retries the notice rather than drop it.
+type All []Notifier
+
+func (a All) Notify(ctx context.Context, n *Notice) error {
+	var errs []error
+	for _, x := range a {
+		errs = append(errs, x.Notify(ctx, n))
+	}
+	return errors.Join(errs...)
+}
+
+// Name is the service or task family name, without its "service:" or "family:" prefix.
+func (n *Notice) Name() string {
+	_, name, found := strings.Cut(n.Group, ":")
+	if !found {
+		return n.Group
+	}
+	return name
+}
+
+// Service is the service name, or "" for a standalone task's family.
+func (n *Notice) Service() string {
+	name, ok := strings.CutPrefix(n.Group, "service:")
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// CauseID is the rule ID of the cause the notice is about, or "".
+func (n *Notice) CauseID() string {
+	if n.Kind != Resolved && n.Report != nil && n.Report.Cause != nil {
+		return *n.Report.Cause
+	}
+	return n.Cause
+}
+
+// Severity is the cause's severity; "info" when there is no failing cause or
+// the problem is resolved.
+func (n *Notice) Severity() string {
+	if n.Kind != Resolved && n.Report != nil {
+		if f, ok := n.Report.CauseFinding(); ok {
+			return string(f.Severity)
+		}
+	}
+	return string(rules.Info)
+}
+
+// AutoFix is the cluster's auto-fix mode as the diagnosis read it.
+func (n *Notice) AutoFix() string {
+	if n.Kind != Resolved && n.Report != nil && n.Report.AutoFix.Mode != "" {
+		return n.Report.AutoFix.Mode
+	}
+	return rules.ModeOff
+}
+
+// causeText is the short human text of the cause.
+func (n *Notice) causeText() string {
+	id := n.CauseID()
+	if id == "" {
+		return "image pull failed, and no check fails"
+	}
+	if t, ok := titles[id]; ok {
+		return t
+	}
+	return id + " fails"
+}
+
+// Headline is the one line that says it all: "prod/web: <cause>", with
+// "still failing: " or "resolved: " in front when it applies.
+func (n *Notice) Headline() string {
+	prefix := ""
+	switch n.Kind {
+	case StillFailing:
+		prefix = "still failing: "
+	case Resolved:
+		prefix = "resolved: "
+	}
+	return prefix + n.Cluster + "/" + n.Name() + ": " + n.causeText()
+}
+
+// Status is the sentence that goes with a still-failing or resolved headline.
+func (n *Notice) Status() string {
+	switch n.Kind {
+	case StillFailing:
+		return fmt.Sprintf("Still failing: %d more %s since %s.", n.Count, plural(n.Count, "task"), clock(n.Since, n.Time))
+	case Resolved:
+		return fmt.Sprintf("Resolved: %s. %d failed %s since %s.", n.Reason, n.Count, plural(n.Count, "task"), clock(n.Since, n.Time))
+	}
+	return ""
+}
+
+// SubjectMax is the longest subject SNS takes: "less than 100 characters".
+const SubjectMax = 99
+
+// Subject is the email subject: "[pullmedic] " and the headline, on one line
+// and cut to SubjectMax characters.
+func (n *Notice) Subject() string {
+	return truncate(oneLine("[pullmedic] "+n.Headline()), SubjectMax)
+}
+
+// oneLine replaces line breaks and other control characters with spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// truncate cuts s to at most max runes, at a word boundary when one is near,
+// and marks the cut with an ellipsis.
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)[:max-1]
+	if i := strings.LastIndexByte(string(r), ' '); i > len(string(r))*3/4 {
+		return strings.TrimRight(string(r)[:i], " ,;:") + "…"
+	}
+	return string(r) + "…"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// clock is HH:MM UTC, with the date when t is not on the day of ref.
+func clock(t, ref time.Time) string {
+	if t.UTC().Format(time.DateOnly) == ref.UTC().Format(time.DateOnly) {
+		return t.UTC().Format("15:04 UTC")
+	}
+	return stamp(t)
+}
+
+// stamp is a full UTC time.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -1,0 +1,194 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ErrLocked means another remediation of the same service holds the lock.
+var ErrLocked = errors.New("another remediation of this service is in progress")
+
+// ErrChangeNotFound means no change record has the ID asked for.
+var ErrChangeNotFound = errors.New("no such change")
+
+// FixWindow is how far back the circuit breaker counts applied fixes.
+const FixWindow = 24 * time.Hour
+
+// Lock takes the remediation lock of a service until ttl passes. It returns
+// ErrLocked while another owner holds an unexpired lock; an expired lock is
+// taken over, since DynamoDB's TTL deletes items only eventually. unlock
+// releases the lock if it is still ours.
+func (t *Table) Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
+	key := "lock#" + cluster + "#" + service
+	now := t.Now()
+	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.Name),
+		Item: map[string]types.AttributeValue{
+			attrPK: str(key), "owner": str(owner), attrExpires: num(now.Add(ttl).Unix()),
+		},
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #exp < :now"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#exp": attrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
+	})
+	if conditionFailed(err) {
+		return nil, ErrLocked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take lock %s: %w", key, err)
+	}
+	return func(ctx context.Context) error {
+		_, err := t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                 aws.String(t.Name),
+			Key:                       map[string]types.AttributeValue{attrPK: str(key)},
+			ConditionExpression:       aws.String("#owner = :owner"),
+			ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner)},
+		})
+		if conditionFailed(err) {
+			return nil // expired and taken over: no longer ours to release
+		}
+		if err != nil {
+			return fmt.Errorf("release lock %s: %w", key, err)
+		}
+		return nil
+	}, nil
+}
+
+// Fix is one remediation that applied changes to a service.
+type Fix struct {
+	At       time.Time `dynamodbav:"at,unixtime"`
+	Cause    string    `dynamodbav:"cause"`
+	Verified bool      `dynamodbav:"verified"`
+	Changes  []string  `dynamodbav:"changes,omitempty"`
+}
+
+// fixesItem is the circuit breaker's record of one service. Version makes
+// concurrent appends safe without a lock.
+type fixesItem struct {
+	PK        string `dynamodbav:"pk"`
+	Fixes     []Fix  `dynamodbav:"fixes"`
+	Version   int64  `dynamodbav:"version"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+func fixesKey(cluster, service string) string { return "fixes#" + cluster + "#" + service }
+
+// RecentFixes returns the fixes applied to a service within FixWindow, oldest first.
+func (t *Table) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
+	it, err := t.fixes(ctx, fixesKey(cluster, service))
+	if err != nil {
+		return nil, err
+	}
+	return it.Fixes, nil
+}
+
+// fixes reads a service's record with the fixes outside the window dropped.
+func (t *Table) fixes(ctx context.Context, key string) (fixesItem, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{attrPK: str(key)},
+	})
+	if err != nil {
+		return fixesItem{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	it := fixesItem{PK: key}
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return fixesItem{}, fmt.Errorf("decode %s: %w", key, err)
+	}
+	since := t.Now().Add(-FixWindow)
+	recent := it.Fixes[:0]
+	for _, f := range it.Fixes {
+		if f.At.After(since) {
+			recent = append(recent, f)
+		}
+	}
+	it.Fixes = recent
+	return it, nil
+}
+
+// RecordFix appends a fix to the service's record, dropping fixes older than
+// FixWindow so the item stays small. A concurrent append makes it retry.
+func (t *Table) RecordFix(ctx context.Context, cluster, service string, f Fix) error {
+	key := fixesKey(cluster, service)
+	for range 5 {
+		it, err := t.fixes(ctx, key)
+		if err != nil {
+			return err
+		}
+		prev := it.Version
+		it.Fixes = append(it.Fixes, f)
+		it.Version++
+		it.ExpiresAt = f.At.Add(FixWindow).Unix()
+		item, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", key, err)
+		}
+		_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(t.Name), Item: item,
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#v": "version"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+		})
+		switch {
+		case err == nil:
+			return nil
+		case !conditionFailed(err):
+			return fmt.Errorf("write %s: %w", key, err)
+		}
+	}
+	return fmt.Errorf("write %s: too many concurrent updates", key)
+}
+
+// jsonTags makes a stored record carry the same attribute names as its JSON.
+func jsonTags(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
+
+// PutChange stores the audit record of one applied change under
+// change#<id>. rec is encoded by its json tags. An existing record is never
+// overwritten: audit records are write-once.
+func (t *Table) PutChange(ctx context.Context, id string, rec any) error {
+	key := "change#" + id
+	item, err := attributevalue.MarshalMapWithOptions(rec, jsonTags)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	item[attrPK] = str(key)
+	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.Name), Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	})
+	if conditionFailed(err) {
+		return fmt.Errorf("write %s: a change with this ID is already recorded", key)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetChange reads the record stored by PutChange into rec. It returns
+// ErrChangeNotFound when there is none.
+func (t *Table) GetChange(ctx context.Context, id string, rec any) error {
+	key := "change#" + id
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{attrPK: str(key)},
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	if out.Item == nil {
+		return fmt.Errorf("change %s: %w", id, ErrChangeNotFound)
+	}
+	if err := attributevalue.UnmarshalMapWithOptions(out.Item, rec, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" }); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}

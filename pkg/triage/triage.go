@@ -1,0 +1,286 @@
+// Package triage is the diagnose function's flow. For a stopped task: parse
+// the event, drop redeliveries, count the task in its dedupe window, and for
+// the one task per window that needs it diagnose, notify, and hand the fix
+// plan to the remediate function. For a completed deployment: say "resolved"
+// for the service's notified problems.
+//
+// The state table gates everything but notifying: when it is unreachable,
+// every event is diagnosed and notified (fail open) and nothing is fixed
+// (fail closed). When an invocation fails, it leaves no trace in the table,
+// so Lambda's retry of the event starts afresh and nothing is lost.
+package triage
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
+	"github.com/pullmedic/pullmedic/pkg/fix"
+	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/report"
+	"github.com/pullmedic/pullmedic/pkg/rules"
+	"github.com/pullmedic/pullmedic/pkg/state"
+)
+
+// State is the part of the state table the flow uses; *state.Table implements it.
+type State interface {
+	ClaimEvent(ctx context.Context, id string) (bool, error)
+	ReleaseEvent(ctx context.Context, id string) error
+	Count(ctx context.Context, key state.DedupeKey, eventID string, taskTime time.Time) (*state.Window, error)
+	Notified(ctx context.Context, w *state.Window, cause string) error
+	Undo(ctx context.Context, w *state.Window) error
+	OpenWindows(ctx context.Context, cluster, group string, classes []string) ([]*state.Window, error)
+	Close(ctx context.Context, w *state.Window) (bool, error)
+	Reopen(ctx context.Context, w *state.Window) error
+}
+
+// Invoker is the part of the Lambda client that starts the remediate function.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Handler handles the EventBridge events the diagnose function receives. All
+// fields are required.
+type Handler struct {
+	View      account.View
+	State     State
+	Notifier  notify.Notifier
+	Invoker   Invoker
+	Remediate string // the remediate function's name or ARN
+	Metrics   *notify.Metrics
+	Log       *slog.Logger
+}
+
+// classes are the reason classes a service's problems can be filed under.
+var classes = []string{
+	string(event.ClassNetwork), string(event.ClassDNS), string(event.ClassIAM),
+	string(event.ClassImage), string(event.ClassRegistry), string(event.ClassUnknown),
+}
+
+// Handle handles an "ECS Task State Change" or "ECS Deployment State Change"
+// event. A malformed event is logged and dropped, since retrying cannot mend
+// it; any other failure is returned, so that Lambda retries the event and
+// finally hands it to the function's failure destination.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
+	if event.DetailType(raw) == event.DetailTypeDeployment {
+		return h.deployment(ctx, raw)
+	}
+	task, err := event.Parse(raw)
+	var bad *event.InputError
+	switch {
+	case errors.Is(err, event.ErrNothingToDiagnose):
+		h.Log.InfoContext(ctx, "not an image pull failure", "task", task.TaskArn, "stoppedReason", task.StoppedReason)
+		return nil
+	case errors.As(err, &bad):
+		h.Log.ErrorContext(ctx, "malformed event dropped", "error", err)
+		return nil
+	case err != nil:
+		return err
+	}
+	return h.stoppedTask(ctx, raw, task)
+}
+
+// groupOf is the ECS group of the task: "service:NAME" or "family:NAME".
+func groupOf(t *event.Task) string {
+	if t.Group != "" {
+		return t.Group
+	}
+	if t.Service != "" {
+		return "service:" + t.Service
+	}
+	// arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+	family := t.TaskDefinitionArn[strings.LastIndex(t.TaskDefinitionArn, "/")+1:]
+	if i := strings.LastIndex(family, ":"); i >= 0 {
+		family = family[:i]
+	}
+	return "family:" + family
+}
+
+func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *event.Task) error {
+	// EventBridge always sets an ID; a hand-made event falls back on the task,
+	// which stops only once.
+	id := cmp.Or(task.EventID, task.TaskArn)
+	key := state.DedupeKey{Cluster: task.ClusterName(), Group: groupOf(task), Class: string(task.Class)}
+	log := h.Log.With("event", id, "cluster", key.Cluster, "group", key.Group, "task", task.TaskID(), "class", key.Class)
+
+	claimed, err := h.State.ClaimEvent(ctx, id)
+	if err == nil && !claimed {
+		log.InfoContext(ctx, "duplicate event dropped")
+		return nil
+	}
+	var w *state.Window
+	if err == nil {
+		w, err = h.State.Count(ctx, key, id, task.Time)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "state table unreachable: notifying without dedupe, not remediating", "error", err)
+	}
+	if w != nil && w.Outcome == state.Counted {
+		h.Metrics.PullFailure(cmp.Or(w.Cause, "unknown"))
+		h.Metrics.Count(notify.Deduplicated, 1)
+		log.InfoContext(ctx, "counted in an open window", "count", w.Count, "since", w.Since)
+		return nil
+	}
+
+	started := time.Now()
+	facts, err := h.View.Collect(ctx, task)
+	if err != nil {
+		h.rollback(ctx, log, id, claimed, w)
+		return fmt.Errorf("collect facts for %s: %w", task.TaskArn, err)
+	}
+	rep := report.Build(facts)
+	h.Metrics.Duration(notify.DiagnosisMillis, time.Since(started))
+	cause := aws.ToString(rep.Cause)
+	h.Metrics.PullFailure(cmp.Or(cause, "none"))
+
+	n := &notify.Notice{
+		Kind: notify.Problem, Report: rep, Region: task.Region, Cluster: key.Cluster, Group: key.Group, Time: task.Time,
+		Links: notify.Links(task.Region, key.Cluster, key.Group, rep, facts),
+	}
+	if w != nil && w.Outcome == state.Rolled {
+		n.Kind, n.Count, n.Since = notify.StillFailing, w.Count, w.Since
+		if cleared(rep) {
+			n.Kind, n.Cause, n.Reason = notify.Resolved, w.Cause, "a new diagnosis finds nothing failing"
+		}
+	}
+	if err := h.Notifier.Notify(ctx, n); err != nil {
+		h.rollback(ctx, log, id, claimed, w)
+		return fmt.Errorf("notify %s/%s: %w", key.Cluster, key.Group, err)
+	}
+	h.Metrics.Count(notify.Notifications, 1)
+	log.InfoContext(ctx, "notified", "kind", n.Kind, "cause", cause)
+
+	if w == nil {
+		return nil // fail closed: without the table there is no lock, so no fix
+	}
+	if n.Kind == notify.Resolved {
+		if _, err := h.State.Close(ctx, w); err != nil {
+			log.ErrorContext(ctx, "could not close the resolved window", "error", err)
+		}
+		return nil
+	}
+	// A diagnosis that names no cause keeps the one notified before.
+	if err := h.State.Notified(ctx, w, cmp.Or(cause, w.Cause)); err != nil {
+		log.ErrorContext(ctx, "could not record the notice", "error", err)
+	}
+	if !rep.AutoFix.OptedIn || rep.AutoFix.Mode == rules.ModeOff || len(rep.Plan) == 0 {
+		return nil
+	}
+	if err := h.remediate(ctx, raw, rep); err != nil {
+		h.rollback(ctx, log, id, claimed, w)
+		return err
+	}
+	log.InfoContext(ctx, "remediate invoked", "mode", rep.AutoFix.Mode, "steps", len(rep.Plan))
+	return nil
+}
+
+// cleared reports whether every check ran and none fails: only then may a
+// diagnosis call a notified problem resolved.
+func cleared(r *report.Report) bool {
+	for _, f := range r.Findings {
+		if f.Status == rules.Fail || f.Status == rules.Error {
+			return false
+		}
+	}
+	return true
+}
+
+// remediate starts the remediate function asynchronously with the event and
+// the plan; it re-diagnoses and reads the cluster's tag itself.
+func (h *Handler) remediate(ctx context.Context, raw json.RawMessage, rep *report.Report) error {
+	payload, err := json.Marshal(fix.Request{Event: raw, Plan: rep.Plan, Cause: aws.ToString(rep.Cause)})
+	if err != nil {
+		return fmt.Errorf("encode remediate request: %w", err)
+	}
+	_, err = h.Invoker.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(h.Remediate),
+		InvocationType: lambdatypes.InvocationTypeEvent,
+		Payload:        payload,
+	})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", h.Remediate, err)
+	}
+	return nil
+}
+
+// rollback takes back what the failed invocation wrote, so that its retry is
+// processed afresh. It runs even when the invocation's context is done.
+func (h *Handler) rollback(ctx context.Context, log *slog.Logger, id string, claimed bool, w *state.Window) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if w != nil {
+		if err := h.State.Undo(ctx, w); err != nil {
+			log.ErrorContext(ctx, "rollback: could not undo the window", "error", err)
+		}
+	}
+	if claimed {
+		if err := h.State.ReleaseEvent(ctx, id); err != nil {
+			log.ErrorContext(ctx, "rollback: could not release the event; its retry will be dropped", "error", err)
+		}
+	}
+}
+
+// deployment says "resolved" for each notified problem of a service whose
+// deployment completed: its tasks run again.
+func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
+	d, err := event.ParseDeployment(raw)
+	var bad *event.InputError
+	if errors.As(err, &bad) {
+		h.Log.ErrorContext(ctx, "malformed event dropped", "error", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.EventName != event.DeploymentCompleted {
+		return nil
+	}
+	group := "service:" + d.Service
+	log := h.Log.With("event", d.EventID, "cluster", d.Cluster, "group", group, "deployment", d.DeploymentID)
+	// Without the table there is nothing to resolve: fail, so the event is kept.
+	claimed, err := h.State.ClaimEvent(ctx, d.EventID)
+	if err != nil || !claimed {
+		return err
+	}
+	open, err := h.State.OpenWindows(ctx, d.Cluster, group, classes)
+	if err != nil {
+		h.rollback(ctx, log, d.EventID, true, nil)
+		return err
+	}
+	for _, w := range open {
+		closed, err := h.State.Close(ctx, w)
+		if err != nil {
+			h.rollback(ctx, log, d.EventID, true, nil)
+			return err
+		}
+		if !closed {
+			continue // a newer failure rolled it, or another instance resolved it
+		}
+		n := &notify.Notice{
+			Kind: notify.Resolved, Region: d.Region, Cluster: d.Cluster, Group: group, Time: d.Time,
+			Count: w.Count, Since: w.Since, Cause: w.Cause, Reason: "deployment " + d.DeploymentID + " completed",
+			Links: notify.Links(d.Region, d.Cluster, group, nil, nil),
+		}
+		if err := h.Notifier.Notify(ctx, n); err != nil {
+			if rerr := h.State.Reopen(context.WithoutCancel(ctx), w); rerr != nil {
+				log.ErrorContext(ctx, "rollback: could not reopen the window", "error", rerr)
+			}
+			h.rollback(ctx, log, d.EventID, true, nil)
+			return fmt.Errorf("notify %s/%s resolved: %w", d.Cluster, group, err)
+		}
+		h.Metrics.Count(notify.Notifications, 1)
+		log.InfoContext(ctx, "resolved", "cause", w.Cause, "failedTasks", w.Count)
+	}
+	return nil
+}
