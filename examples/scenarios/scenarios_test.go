@@ -4,20 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pullmedic/pullmedic/internal/golden"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/report"
 	"github.com/pullmedic/pullmedic/pkg/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden reports from the current rules")
 
 // wantCause is each scenario's root cause ("" for none). It is kept apart from
 // the goldens, so regenerating a golden cannot hide a wrong cause.
@@ -134,13 +131,13 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join(name, "report.golden.json"), append(js, '\n'))
+			golden.Check(t, filepath.Join(name, "report.golden.json"), append(js, '\n'))
 			if textGolden[name] {
 				var buf bytes.Buffer
 				if err := rep.WriteText(&buf, false); err != nil {
 					t.Fatal(err)
 				}
-				checkGolden(t, filepath.Join(name, "report.golden.txt"), buf.Bytes())
+				golden.Check(t, filepath.Join(name, "report.golden.txt"), buf.Bytes())
 			}
 		})
 	}
@@ -149,41 +146,6 @@ func TestScenarios(t *testing.T) {
 			t.Errorf("no scenario makes %s fail", r.ID)
 		}
 	}
-}
-
-// checkGolden compares with the golden file, or rewrites it under -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./examples/scenarios -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the report (rerun with -update if the change is right): %s", path, firstDiff(string(want), string(got)))
-	}
-}
-
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  golden: %s\n  report: %s", i+1, wl, gl)
-		}
-	}
-	return ""
 }
 
 // summary lists the non-passing findings, for failure messages.

@@ -4,6 +4,7 @@ package statetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,9 @@ func New(t testing.TB) (*state.Table, *dynamodb.Client) {
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest,
 	})
-	if err != nil {
+	// A retried CreateTable whose first answer was lost reports the table as in use: it is ours.
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
 		t.Fatalf("create state table: %v", err)
 	}
 	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{

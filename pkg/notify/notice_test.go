@@ -3,7 +3,6 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -18,13 +17,12 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/pullmedic/pullmedic/internal/golden"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/report"
 	"github.com/pullmedic/pullmedic/pkg/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var (
 	t0    = time.Date(2026, 3, 9, 10, 14, 2, 0, time.UTC)
@@ -96,25 +94,6 @@ var scenarios = []scenario{
 	}},
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/notify -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./pkg/notify -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestSlackMessageGolden(t *testing.T) {
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
@@ -125,7 +104,7 @@ func TestSlackMessageGolden(t *testing.T) {
 			if err := enc.Encode(SlackMessage(s.notice(t))); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "slack-"+s.name+".golden.json", got.Bytes())
+			golden.Check(t, filepath.Join("testdata", "slack-"+s.name+".golden.json"), got.Bytes())
 			checkBlockKitLimits(t, got.Bytes())
 		})
 	}
@@ -188,7 +167,7 @@ func TestSNSGolden(t *testing.T) {
 				fmt.Fprintf(&b, "Attribute %s (%s): %s\n", k, aws.ToString(a.DataType), aws.ToString(a.StringValue))
 			}
 			fmt.Fprintf(&b, "\n%s", msg["email"])
-			golden(t, "sns-"+s.name+".golden.txt", []byte(b.String()))
+			golden.Check(t, filepath.Join("testdata", "sns-"+s.name+".golden.txt"), []byte(b.String()))
 		})
 	}
 }
