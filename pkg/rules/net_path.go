@@ -98,6 +98,13 @@ func analyzePath(f *account.Facts) (*netPath, error) {
 		label = "public"
 	}
 	p.Chain[1] = fmt.Sprintf("subnet %s (%s)", id, label)
+	if p.Kind == routeNone && p.endpointDesign() {
+		var ids []string
+		for _, ep := range p.ECREndpoints {
+			ids = append(ids, aws.ToString(ep.VpcEndpointId))
+		}
+		p.Chain[len(p.Chain)-1] = "no 0.0.0.0/0 route → ECR interface endpoints " + strings.Join(ids, ", ")
+	}
 	return p, err
 }
 
