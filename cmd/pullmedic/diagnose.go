@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
@@ -65,6 +68,25 @@ func (in *input) register(fs *flag.FlagSet) {
 // diagnose reads the event and the account and builds the report. A nil report
 // with a nil error means the task did not fail to pull; that has been said already.
 func (in *input) diagnose(ctx context.Context, c *cli) (*report.Report, error) {
+	task, err := in.readTask(c)
+	if err != nil || task == nil {
+		return nil, err
+	}
+	view, err := in.view(ctx, c, task)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := view.Collect(ctx, task)
+	if err != nil {
+		return nil, fmt.Errorf("collecting the account: %w", err)
+	}
+	c.progressf("evaluating %d rules…", len(rules.Catalog))
+	return report.Build(facts), nil
+}
+
+// readTask checks the flags and reads the event. A nil task with a nil error
+// means the task did not fail to pull; that has been said already.
+func (in *input) readTask(c *cli) (*event.Task, error) {
 	if in.event == "" {
 		return nil, usagef("--event is required")
 	}
@@ -81,41 +103,46 @@ func (in *input) diagnose(ctx context.Context, c *cli) (*report.Report, error) {
 		fmt.Fprintln(out, oneLine(err.Error()))
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	view, err := in.view(ctx, c, task)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := view.Collect(ctx, task)
-	if err != nil {
-		return nil, fmt.Errorf("collecting the account: %w", err)
-	}
-	c.progressf("evaluating %d rules…", len(rules.Catalog))
-	return report.Build(facts), nil
+	return task, err
 }
 
 // view is the snapshot when one was given, else the live account.
 func (in *input) view(ctx context.Context, c *cli, task *event.Task) (account.View, error) {
 	if in.snapshot != "" {
-		c.progressf("reading snapshot %s…", in.snapshot)
-		snap, err := account.ReadSnapshotFile(in.snapshot)
+		snap, err := readSnapshot(c, in.snapshot)
 		if err != nil {
-			return nil, &badInput{file: in.snapshot, err: err}
+			return nil, err
 		}
 		return account.SnapshotView{Snap: snap}, nil
 	}
-	region := in.region
-	if region == "" {
-		region = task.Region
-	}
+	region := in.regionFor(task)
 	c.progressf("collecting from account %s in %s…", task.Account, region)
-	cfg, err := account.LoadConfig(ctx, region)
+	cfg, err := loadConfig(ctx, region)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	return account.NewLive(cfg), nil
+}
+
+// regionFor is --region, else the event's.
+func (in *input) regionFor(task *event.Task) string { return cmp.Or(in.region, task.Region) }
+
+func readSnapshot(c *cli, path string) (*account.Snapshot, error) {
+	c.progressf("reading snapshot %s…", path)
+	snap, err := account.ReadSnapshotFile(path)
+	if err != nil {
+		return nil, &badInput{file: path, err: err}
+	}
+	return snap, nil
+}
+
+// loadConfig is the default credential chain; an empty region leaves it to the environment.
+func loadConfig(ctx context.Context, region string) (aws.Config, error) {
+	cfg, err := account.LoadConfig(ctx, region)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 func (in *input) print(c *cli, rep *report.Report) error {
@@ -136,6 +163,20 @@ func exitStatus(rep *report.Report) error {
 // readEvent reads and parses the event file, or standard input for "-".
 // It returns the task with event.ErrNothingToDiagnose for a stop that is not a pull failure.
 func readEvent(c *cli, path string) (*event.Task, error) {
+	name, data, err := readInput(c, path)
+	if err != nil {
+		return nil, err
+	}
+	task, err := event.Parse(data)
+	if err != nil && !errors.Is(err, event.ErrNothingToDiagnose) {
+		return nil, &badInput{file: name, err: err}
+	}
+	return task, err
+}
+
+// readInput reads a file the user named, or standard input for "-", and
+// returns the name to use in errors.
+func readInput(c *cli, path string) (string, []byte, error) {
 	name := path
 	var data []byte
 	var err error
@@ -150,13 +191,9 @@ func readEvent(c *cli, path string) (*event.Task, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &badInput{file: name, err: fmt.Errorf("cannot read: %w", err)}
+		return name, nil, &badInput{file: name, err: fmt.Errorf("cannot read: %w", err)}
 	}
-	task, err := event.Parse(data)
-	if err != nil && !errors.Is(err, event.ErrNothingToDiagnose) {
-		return nil, &badInput{file: name, err: err}
-	}
-	return task, err
+	return name, data, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

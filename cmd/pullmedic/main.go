@@ -25,7 +25,7 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  the diagnosis ran and no rule failed (nothing wrong, or nothing to diagnose)
-  1  anything else went wrong (AWS access, writing the output, not available yet)
+  1  anything else went wrong (AWS access, writing the output, a fix that failed)
   2  bad input: unreadable or malformed event or snapshot, wrong event type,
      a task that has not stopped, or a usage error
   3  the diagnosis ran and at least one rule failed (the cause is in the report)
@@ -53,7 +53,7 @@ type command struct {
 	define   func(fs *flag.FlagSet) func(ctx context.Context, c *cli) error
 }
 
-var commands = []*command{diagnoseCmd, remediateCmd, collectCmd}
+var commands = []*command{diagnoseCmd, remediateCmd, undoCmd, collectCmd}
 
 func lookup(name string) *command {
 	for _, c := range commands {

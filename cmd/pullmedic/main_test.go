@@ -99,8 +99,6 @@ func TestExitCodesAndOutput(t *testing.T) {
 			code: exitFailing, stdout: []string{"sg-allow-443-from-task", "dry-run", "--force: the pullmedic:auto-fix tag is overridden"}},
 		{name: "remediate healthy", args: []string{"remediate", "--event", scenario("healthy-nat", "event.json"), "--snapshot", scenario("healthy-nat", "snapshot.json")},
 			code: exitOK, stdout: []string{"No failing check:"}},
-		{name: "remediate apply", args: []string{"remediate", "--apply", "--event", scenario("public-subnet-no-public-ip", "event.json"), "--snapshot", scenario("public-subnet-no-public-ip", "snapshot.json")},
-			code: exitError, errLine: "pullmedic: --apply is not available yet"},
 		{name: "remediate out without apply", args: []string{"remediate", "--out", "x.json", "--event", "e.json"},
 			code: exitBadInput, errParts: []string{"--out needs --apply and --snapshot"}},
 		{name: "collect without out", args: []string{"collect", "--event", "e.json"}, code: exitBadInput, errParts: []string{"--out is required"}},
