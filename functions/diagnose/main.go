@@ -2,7 +2,7 @@
 // Task State Change" events of stopped tasks and the "ECS Deployment State
 // Change" events of services. The logic is triage.Handler.
 //
-// Environment: STATE_TABLE, TOPIC_ARN and REMEDIATE_FUNCTION (required),
+// Environment: STATE_TABLE, TOPIC_ARN and REMEDIATE_FUNCTION (required), LOG_LEVEL,
 // SLACK_SECRET_ARN (optional: the secret is the webhook URL, or JSON
 // {"webhookUrl": "..."}), DEDUPE_WINDOW (a Go duration, default 30m);
 // AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
@@ -15,12 +15,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/state"
@@ -28,14 +28,13 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	slog.SetDefault(log)
-	h, err := handler(context.Background(), log)
-	if err != nil {
-		log.Error("diagnose: bad configuration", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Run("diagnose", func(ctx context.Context, log *slog.Logger) (any, error) {
+		h, err := handler(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }
 
 func handler(ctx context.Context, log *slog.Logger) (*triage.Handler, error) {

@@ -2,7 +2,7 @@
 // asynchronously when a cluster opts into auto-fix. The logic is fix.Handler.
 //
 // Environment: STATE_TABLE (required: without the table nothing is fixed),
-// TOPIC_ARN (where results go), MAX_FIXES_PER_DAY (circuit breaker, default 3);
+// TOPIC_ARN (where results go), MAX_FIXES_PER_DAY (circuit breaker, default 3), LOG_LEVEL;
 // AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
 package main
 
@@ -13,24 +13,23 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	slog.SetDefault(log)
-	h, err := handler(context.Background(), log)
-	if err != nil {
-		log.Error("remediate: bad configuration", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Run("remediate", func(ctx context.Context, log *slog.Logger) (any, error) {
+		h, err := handler(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }
 
 func handler(ctx context.Context, log *slog.Logger) (*fix.Handler, error) {

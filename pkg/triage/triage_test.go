@@ -19,12 +19,11 @@ import (
 )
 
 type rig struct {
-	h        *triage.Handler
-	table    *state.Table
-	view     *countingView
-	notices  *recorder
-	invoker  *invoker
-	services []string
+	h       *triage.Handler
+	table   *state.Table
+	view    *countingView
+	notices *recorder
+	invoker *invoker
 }
 
 // newRig wires the handler to a fresh state table in moto, the scenario
