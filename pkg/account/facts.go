@@ -19,6 +19,7 @@ const (
 	SrcTask              Source = "ecs:task"
 	SrcTaskDefinition    Source = "ecs:task-definition"
 	SrcSubnet            Source = "ec2:subnet"
+	SrcEndpointSubnets   Source = "ec2:endpoint-subnets"
 	SrcVPC               Source = "ec2:vpc"
 	SrcVPCAttributes     Source = "ec2:vpc-attributes"
 	SrcRouteTables       Source = "ec2:route-tables"

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -73,8 +74,9 @@ func (c *collector) vpcReads(vpcID string) []read {
 			func(o *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return o.NatGateways }, &f.NatGateways),
 		listing(c, SrcInternetGateways, "ec2:DescribeInternetGateways", ec2.NewDescribeInternetGatewaysPaginator(e, &ec2.DescribeInternetGatewaysInput{Filters: byVPC("attachment.vpc-id"), MaxResults: page}),
 			func(o *ec2.DescribeInternetGatewaysOutput) []ec2types.InternetGateway { return o.InternetGateways }, &f.InternetGateways),
-		listing(c, SrcVPCEndpoints, "ec2:DescribeVpcEndpoints", ec2.NewDescribeVpcEndpointsPaginator(e, &ec2.DescribeVpcEndpointsInput{Filters: byVPC("vpc-id"), MaxResults: page}),
-			func(o *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return o.VpcEndpoints }, &f.VpcEndpoints),
+		gate(func(ctx context.Context) []read {
+			return c.describeVPCEndpoints(ctx, ec2.NewDescribeVpcEndpointsPaginator(e, &ec2.DescribeVpcEndpointsInput{Filters: byVPC("vpc-id"), MaxResults: page}))
+		}),
 		listing(c, SrcSecurityGroups, "ec2:DescribeSecurityGroups", ec2.NewDescribeSecurityGroupsPaginator(e, &ec2.DescribeSecurityGroupsInput{Filters: byVPC("vpc-id"), MaxResults: page}),
 			func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups }, &f.SecurityGroups),
 		listing(c, SrcNetworkACLs, "ec2:DescribeNetworkAcls", ec2.NewDescribeNetworkAclsPaginator(e, &ec2.DescribeNetworkAclsInput{Filters: byVPC("vpc-id"), MaxResults: page}),
@@ -101,4 +103,36 @@ func (c *collector) vpcAttribute(ctx context.Context, vpcID string, name ec2type
 		a.EnableDnsHostnames = out.EnableDnsHostnames.Value
 	}
 	c.f.EC2.VpcAttributes[vpcID] = a
+}
+
+// describeVPCEndpoints reads the VPC's endpoints, then the subnets they sit in
+// besides the task's: the pull crosses those subnets' ACLs, and security group
+// rules may name their CIDRs.
+func (c *collector) describeVPCEndpoints(ctx context.Context, p *ec2.DescribeVpcEndpointsPaginator) []read {
+	eps, err := allPages(ctx, p, func(o *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return o.VpcEndpoints })
+	if !c.check(SrcVPCEndpoints, "ec2:DescribeVpcEndpoints", err) {
+		return nil
+	}
+	c.f.EC2.VpcEndpoints = eps
+	var ids []string
+	for _, ep := range eps {
+		for _, id := range ep.SubnetIds {
+			if id != c.t.SubnetID && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []read{leaf(func(ctx context.Context) {
+		subnets, err := allPages(ctx, ec2.NewDescribeSubnetsPaginator(c.ec2, &ec2.DescribeSubnetsInput{SubnetIds: ids}),
+			func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
+		if !c.check(SrcEndpointSubnets, "ec2:DescribeSubnets (endpoint subnets)", err) {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.f.EC2.Subnets = append(c.f.EC2.Subnets, subnets...)
+	})}
 }

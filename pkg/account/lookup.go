@@ -73,8 +73,11 @@ func (f *Facts) Subnet(id string) *ec2types.Subnet {
 func (f *Facts) TaskSubnet() *ec2types.Subnet { return f.Subnet(f.Task.SubnetID) }
 
 // VPCID returns the VPC of the task's subnet, or "".
-func (f *Facts) VPCID() string {
-	if s := f.TaskSubnet(); s != nil {
+func (f *Facts) VPCID() string { return f.subnetVPC(f.Task.SubnetID) }
+
+// subnetVPC returns the VPC of a subnet in the facts, or "".
+func (f *Facts) subnetVPC(subnetID string) string {
+	if s := f.Subnet(subnetID); s != nil {
 		return aws.ToString(s.VpcId)
 	}
 	return ""
@@ -111,10 +114,12 @@ func (f *Facts) DNSHostnames(vpcID string) bool {
 // RouteTableFor returns the subnet's route table: its explicit association, else
 // the main route table of its VPC. main reports which one was used.
 func (f *Facts) RouteTableFor(subnetID string) (rt *ec2types.RouteTable, main bool) {
-	var vpcID string
-	if s := f.Subnet(subnetID); s != nil {
-		vpcID = aws.ToString(s.VpcId)
-	}
+	return f.RouteTableIn(f.subnetVPC(subnetID), subnetID)
+}
+
+// RouteTableIn is RouteTableFor for a subnet of a known VPC that need not be
+// in the facts (a NAT gateway's or an endpoint's); vpcID "" matches any VPC.
+func (f *Facts) RouteTableIn(vpcID, subnetID string) (rt *ec2types.RouteTable, main bool) {
 	var mainRT *ec2types.RouteTable
 	for i, t := range f.EC2.RouteTables {
 		for _, a := range t.Associations {
@@ -131,10 +136,11 @@ func (f *Facts) RouteTableFor(subnetID string) (rt *ec2types.RouteTable, main bo
 
 // NetworkACLFor returns the subnet's network ACL: its explicit association, else the VPC default.
 func (f *Facts) NetworkACLFor(subnetID string) (acl *ec2types.NetworkAcl, isDefault bool) {
-	var vpcID string
-	if s := f.Subnet(subnetID); s != nil {
-		vpcID = aws.ToString(s.VpcId)
-	}
+	return f.NetworkACLIn(f.subnetVPC(subnetID), subnetID)
+}
+
+// NetworkACLIn is NetworkACLFor for a subnet of a known VPC that need not be in the facts.
+func (f *Facts) NetworkACLIn(vpcID, subnetID string) (acl *ec2types.NetworkAcl, isDefault bool) {
 	var def *ec2types.NetworkAcl
 	for i, a := range f.EC2.NetworkAcls {
 		for _, as := range a.Associations {

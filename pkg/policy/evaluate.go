@@ -12,12 +12,17 @@ const (
 )
 
 // Request is one API call to judge. Principal is the caller (a role or
-// assumed-role ARN, an account ID, or a service such as
-// "ecs-tasks.amazonaws.com"); leave it empty for identity policies, which
-// then match every statement's principal.
+// assumed-role ARN, an account ID, a service such as
+// "ecs-tasks.amazonaws.com", or Anonymous); leave it empty for identity
+// policies, which then match every statement's principal.
 type Request struct {
 	Action, Resource, Principal string
 }
+
+// Anonymous is a caller no policy can name: only statements for "*" (and
+// NotPrincipal ones) apply to it. ECR's presigned layer URLs are such calls,
+// signed by an AWS-owned identity.
+const Anonymous = "anonymous"
 
 // Result is a decision with the statement that made it, for evidence.
 type Result struct {

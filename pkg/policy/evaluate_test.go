@@ -66,6 +66,9 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"service principal for trust", `{"Statement":{"Effect":"Allow","Principal":{"Service":["ecs-tasks.amazonaws.com"]},"Action":"sts:AssumeRole"}}`, Request{Action: "sts:AssumeRole", Principal: "ecs-tasks.amazonaws.com"}, Allow, "Statement[0]", false},
 		{"wrong service principal", `{"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}`, Request{Action: "sts:AssumeRole", Principal: "ecs-tasks.amazonaws.com"}, ImplicitDeny, "", false},
 		{"service name is not an account", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"sts:AssumeRole"}}`, Request{Action: "sts:AssumeRole", Principal: "ecs-tasks.amazonaws.com"}, ImplicitDeny, "", false},
+		{"anonymous matches star", `{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Principal: Anonymous}, Allow, "Statement[0]", false},
+		{"anonymous is no account", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":"*"}}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Principal: Anonymous}, ImplicitDeny, "", false},
+		{"anonymous is denied by NotPrincipal", `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"444455556666"},"Action":"s3:*","Resource":"*"}}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Principal: Anonymous}, Deny, "Statement[0]", false},
 		{"identity request ignores principal", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"` + otherARN + `"},"Action":"ecr:*","Resource":"*"}}`, pull, Allow, "Statement[0]", false},
 	}
 	for _, tc := range tests {

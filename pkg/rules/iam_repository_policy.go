@@ -28,7 +28,8 @@ func checkRepositoryPolicy(f *account.Facts) Finding {
 	if len(images) == 0 {
 		return Finding{Status: Skip, Message: "no container image is in private ECR"}
 	}
-	if fd, failed := readFailed(f, account.SrcRepositoryPolicy); failed {
+	// The pulling principal is the task definition's execution role.
+	if fd, failed := readFailed(f, account.SrcRepositoryPolicy, account.SrcTaskDefinition); failed {
 		return fd
 	}
 	who := pullingPrincipal(f)

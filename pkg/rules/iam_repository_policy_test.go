@@ -52,6 +52,8 @@ func TestIAMRepositoryPolicy(t *testing.T) {
 			f.ECS.TaskDefinitions[0].ExecutionRoleArn = aws.String("ecsTaskExecutionRole")
 		}), status: Pass, check: evidenceHas(`"principal":"` + ixRoleARN + `"`)},
 		{name: "unreadable policy is an error", facts: cross("{not json"), status: Error, msg: "the repository policy of " + ixXRepo + " cannot be read"},
+		{name: "cross account with the task definition unread is an error", facts: failedRead(with(cross(grant(`{"AWS":"`+ixRoleARN+`"}`, "")),
+			func(f *account.Facts) { f.ECS.TaskDefinitions = nil }), account.SrcTaskDefinition), status: Error, msg: "ecs:task-definition: AccessDenied"},
 		{name: "failed policy read is an error", facts: failedRead(ixFacts, account.SrcRepositoryPolicy), status: Error, msg: "ecr:repository-policy: AccessDenied"},
 		{name: "public image skips", facts: with(ixFacts, ixSetImage("ghcr.io/acme/api:1")), status: Skip},
 	})

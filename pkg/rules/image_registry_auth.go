@@ -44,6 +44,12 @@ func checkRegistryAuth(f *account.Facts) Finding {
 		if creds == "" && !failedHere {
 			continue // nothing says this registry needs credentials
 		}
+		if c.Def == nil { // its repositoryCredentials are unknown
+			if fd, failed := readFailed(f, account.SrcTaskDefinition); failed {
+				return fd
+			}
+			return taskDefinitionNotFound(f)
+		}
 		fd := judgeRegistryCredentials(f, c, creds, failedHere)
 		if fd.Status == Error {
 			return fd

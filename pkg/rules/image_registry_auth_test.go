@@ -32,6 +32,8 @@ func TestImageRegistryAuth(t *testing.T) {
 			msg: "Registry ghcr.io rejected the credentials in secret " + ixSecret, check: adviceHas("aws secretsmanager put-secret-value --secret-id " + ixSecret)},
 		{name: "secret retrieval errors are iam.secrets'", facts: with(ixFacts, ixThen(ixSetImage(private), creds, secretExists,
 			ixReason("ResourceInitializationError: unable to pull secrets or registry auth: AccessDeniedException: access denied", event.ClassIAM))), status: Pass},
+		{name: "refused pull with the task definition unread is an error", facts: failedRead(with(ixFacts, ixThen(ixSetImage(private), unauthorized,
+			func(f *account.Facts) { f.ECS.TaskDefinitions = nil })), account.SrcTaskDefinition), status: Error, msg: "ecs:task-definition: AccessDenied"},
 		{name: "failed secrets read is an error", facts: failedRead(with(ixFacts, ixThen(ixSetImage(private), creds)), account.SrcSecrets), status: Error, msg: "secrets: AccessDenied"},
 		{name: "pull-through cache upstream failure fails", facts: with(ixFacts, ixThen(ixSetImage("111122223333.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/nginx:1"),
 			ixReason("CannotPullContainerError: UnableToGetUpstreamImageException: unable to pull upstream image", event.ClassRegistry))), status: Fail,

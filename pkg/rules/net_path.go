@@ -164,11 +164,10 @@ func (p *netPath) followNAT(f *account.Facts) error {
 		p.Repair = natRouteCommand(f, "replace-route", aws.ToString(p.RouteTable.RouteTableId), p.VPCID, p.Target)
 		return nil
 	}
+	// The NAT's subnet itself is not needed (live collection reads only the
+	// task's): its route table is found by association, else the VPC's main one.
 	natSubnet := aws.ToString(nat.SubnetId)
-	if f.Subnet(natSubnet) == nil {
-		return fmt.Errorf("subnet %s of NAT gateway %s not found", natSubnet, p.Target)
-	}
-	rt, _ := f.RouteTableFor(natSubnet)
+	rt, _ := f.RouteTableIn(p.VPCID, natSubnet)
 	if rt == nil {
 		return fmt.Errorf("route table of subnet %s (NAT gateway %s) not found", natSubnet, p.Target)
 	}

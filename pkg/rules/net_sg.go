@@ -97,6 +97,42 @@ func sgAllows(f *account.Facts, groups []*ec2types.SecurityGroup, egress bool, p
 	return "", false
 }
 
+// uncollectedPrefixLists lists the prefix lists that the groups' TCP 443 rules
+// (egress or ingress) name but the facts hold no entries for, such as
+// customer-managed lists: they may cover the peer, which cannot be judged.
+func uncollectedPrefixLists(f *account.Facts, groups []*ec2types.SecurityGroup, egress bool) []string {
+	var ids []string
+	for _, g := range groups {
+		perms := g.IpPermissions
+		if egress {
+			perms = g.IpPermissionsEgress
+		}
+		for _, perm := range perms {
+			if !permAllowsHTTPS(perm) {
+				continue
+			}
+			for _, pl := range perm.PrefixListIds {
+				if id := aws.ToString(pl.PrefixListId); id != "" && prefixList(f, id) == nil && !Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// uncollectedWarning is the finding when a blocked flow may yet be allowed by prefix lists whose entries are unknown.
+func uncollectedWarning(ev map[string]any, lists []string, flow string) Finding {
+	ev["uncollectedPrefixLists"] = lists
+	var cmds []string
+	for _, id := range lists {
+		cmds = append(cmds, "aws ec2 get-managed-prefix-list-entries --prefix-list-id "+id)
+	}
+	return Finding{Status: Warn, Evidence: ev,
+		Message: fmt.Sprintf("%s only if prefix list %s, whose entries were not collected, covers it.", flow, strings.Join(lists, ", ")),
+		Advice:  "Check the entries: " + strings.Join(cmds, "; ")}
+}
+
 // permAllowsHTTPS reports whether a permission's protocol and ports take TCP 443.
 func permAllowsHTTPS(p ec2types.IpPermission) bool {
 	switch strings.ToLower(aws.ToString(p.IpProtocol)) {

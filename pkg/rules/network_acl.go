@@ -21,7 +21,7 @@ var NetworkNACL = Rule{
 	Severity:    High,
 	Summary:     "The network ACLs of the task subnet (and of the endpoint subnets) allow TCP 443 out and the replies on ports 1024-65535 back in",
 	Remediation: "Add network ACL entries allowing TCP 443 outbound and TCP 1024-65535 inbound, numbered below any deny that matches first.",
-	Needs:       needs(account.SrcNetworkACLs),
+	Needs:       needs(account.SrcNetworkACLs, account.SrcEndpointSubnets),
 	Check:       checkNACL,
 }
 
@@ -113,9 +113,9 @@ func entryPorts(e ec2types.NetworkAclEntry) (from, to int32, ok bool) {
 	return 0, 0, false
 }
 
-// aclOf resolves a subnet's ACL and labels it for evidence.
-func aclOf(f *account.Facts, subnet string) (*ec2types.NetworkAcl, string, error) {
-	acl, isDefault := f.NetworkACLFor(subnet)
+// aclOf resolves the ACL of a subnet of the VPC and labels it for evidence.
+func aclOf(f *account.Facts, vpcID, subnet string) (*ec2types.NetworkAcl, string, error) {
+	acl, isDefault := f.NetworkACLIn(vpcID, subnet)
 	if acl == nil {
 		return nil, "", fmt.Errorf("network ACL of subnet %s not found", subnet)
 	}
@@ -129,7 +129,7 @@ func aclOf(f *account.Facts, subnet string) (*ec2types.NetworkAcl, string, error
 // naclChecks lists every ACL direction the pull crosses, each once.
 func naclChecks(f *account.Facts, p *netPath) ([]aclCheck, error) {
 	taskSubnet := aws.ToString(p.Subnet.SubnetId)
-	taskACL, taskLabel, err := aclOf(f, taskSubnet)
+	taskACL, taskLabel, err := aclOf(f, p.VPCID, taskSubnet)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func naclChecks(f *account.Facts, p *netPath) ([]aclCheck, error) {
 			for _, c := range peers {
 				flow(taskACL, taskLabel, c, true)
 			}
-			epACL, epLabel, err := aclOf(f, sid)
+			epACL, epLabel, err := aclOf(f, p.VPCID, sid)
 			if err != nil {
 				return nil, err
 			}

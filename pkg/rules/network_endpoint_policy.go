@@ -33,7 +33,8 @@ func layerBucket(region string) string {
 }
 
 // endpointRequests lists the calls the pull makes through endpoints. The layer
-// download from S3 uses a URL ECR signs, so its principal is not the task's.
+// download from S3 uses a URL ECR signs, so its principal is not the task's
+// but one no policy can name: only a statement for "*" lets it through.
 func endpointRequests(f *account.Facts, p *netPath) []endpointRequest {
 	var out []endpointRequest
 	who := pullingPrincipal(f)
@@ -43,7 +44,7 @@ func endpointRequests(f *account.Facts, p *netPath) []endpointRequest {
 		}
 		switch d.Service {
 		case "s3":
-			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "s3:GetObject", Resource: layerBucket(p.Region)}})
+			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "s3:GetObject", Resource: layerBucket(p.Region), Principal: policy.Anonymous}})
 		case "ecr.api":
 			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "ecr:GetAuthorizationToken", Resource: "*", Principal: who}})
 		case "ecr.dkr":
@@ -118,7 +119,7 @@ func endpointPolicy(ep *ec2types.VpcEndpoint) (*policy.Document, error) {
 
 func endpointPolicyAdvice(id string, r policy.Request) string {
 	principal := `"*"`
-	if r.Principal != "" {
+	if r.Principal != "" && r.Principal != policy.Anonymous {
 		principal = fmt.Sprintf(`{"AWS":"%s"}`, r.Principal)
 	}
 	return fmt.Sprintf(`Merge this statement into the endpoint policy (--policy-document replaces it): aws ec2 modify-vpc-endpoint --vpc-endpoint-id %s --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":%s,"Action":"%s","Resource":"%s"}]}'`,

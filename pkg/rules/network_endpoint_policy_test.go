@@ -37,6 +37,9 @@ func TestNetworkEndpointPolicy(t *testing.T) {
 		{name: "S3 policy without the layer bucket fails", facts: with(endpointVPC, endpointPolicyDoc("vpce-s3", otherBucket)), status: Fail,
 			msg:   "Endpoint vpce-s3's policy does not clearly allow s3:GetObject on arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*: no policy allows it.",
 			check: adviceHas(`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-s3 --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"`)},
+		{name: "S3 policy for the account only fails: ECR signs the layer URLs", facts: with(endpointVPC, endpointPolicyDoc("vpce-s3",
+			`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}`)), status: Fail,
+			msg: "s3:GetObject on arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*: no policy allows it"},
 		{name: "S3 AccessDenied stop reason confirms", facts: with(endpointVPC, func(f *account.Facts) {
 			endpointPolicyDoc("vpce-s3", otherBucket)(f)
 			f.Task.Failure = "CannotPullContainerError: error pulling image configuration: download failed: 403 Forbidden <?xml?><Error><Code>AccessDenied</Code></Error>"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
 )
@@ -51,7 +52,8 @@ func checkEndpointSG(f *account.Facts) Finding {
 	if len(taskSGs) == 0 && len(peer.CIDRs) == 0 {
 		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups and address are unknown"}
 	}
-	var allowed, blocked, groupIDs, endpoints []string
+	var allowed, blocked, groupIDs, endpoints, uncollected []string
+	unknownPeer := false // a blocked group admits some group the task may carry
 	for _, d := range dests {
 		groups, err := securityGroups(f, d.Peer.Groups)
 		if err == nil && len(groups) == 0 {
@@ -65,6 +67,12 @@ func checkEndpointSG(f *account.Facts) Finding {
 			continue
 		}
 		blocked = append(blocked, d.Name)
+		unknownPeer = unknownPeer || (len(taskSGs) == 0 && admitsSomeGroup(groups))
+		for _, id := range uncollectedPrefixLists(f, groups, false) {
+			if !Contains(uncollected, id) {
+				uncollected = append(uncollected, id)
+			}
+		}
 		endpoints = append(endpoints, aws.ToString(d.Endpoint.VpcEndpointId))
 		if !Contains(groupIDs, d.Peer.Groups[0]) {
 			groupIDs = append(groupIDs, d.Peer.Groups[0])
@@ -77,6 +85,13 @@ func checkEndpointSG(f *account.Facts) Finding {
 		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The security groups of the endpoints the task uses allow TCP 443 from it (%d endpoints).", len(dests))}
 	}
 	ev["blocked"] = blocked
+	if unknownPeer {
+		return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf(
+			"could not be evaluated: %s admit TCP 443 from security groups only, and the task's are unknown (%s)", strings.Join(blocked, ", "), taskSGsUnknown(f))}
+	}
+	if len(uncollected) > 0 {
+		return uncollectedWarning(ev, uncollected, fmt.Sprintf("The security groups of %s admit TCP 443 from the task", strings.Join(blocked, ", ")))
+	}
 	who := strings.Join(append(append([]string{}, taskSGs...), prefixStrings(peer.CIDRs)...), ", ")
 	msg := fmt.Sprintf("The security groups (%s) of %s allow no inbound TCP 443 from the task (%s).", strings.Join(groupIDs, ", "), strings.Join(blocked, ", "), who)
 	if p.Kind == routeInternet {
@@ -95,4 +110,16 @@ func checkEndpointSG(f *account.Facts) Finding {
 	}
 	return Finding{Status: Fail, Evidence: ev, Message: msg, Fix: fix,
 		Advice: "Allow TCP 443 from the task's security group: " + strings.Join(advice, "; ")}
+}
+
+// admitsSomeGroup reports whether a group lets TCP 443 in from any security group.
+func admitsSomeGroup(groups []*ec2types.SecurityGroup) bool {
+	for _, g := range groups {
+		for _, perm := range g.IpPermissions {
+			if permAllowsHTTPS(perm) && len(perm.UserIdGroupPairs) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

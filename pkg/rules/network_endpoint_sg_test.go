@@ -53,7 +53,8 @@ func TestNetworkEndpointSG(t *testing.T) {
 			endpointIngress(fxPerm(toPrefixList("pl-corp")))(f)
 			f.EC2.PrefixLists = append(f.EC2.PrefixLists, ec2types.PrefixList{PrefixListId: aws.String("pl-corp"), Cidrs: []string{"192.168.0.0/16", "10.0.0.0/8"}})
 		}), status: Pass},
-		{name: "unknown prefix list fails", facts: with(endpointVPC, endpointIngress(fxPerm(toPrefixList("pl-unknown")))), status: Fail},
+		{name: "uncollected prefix list warns", facts: with(endpointVPC, endpointIngress(fxPerm(toPrefixList("pl-unknown")))), status: Warn,
+			msg: "only if prefix list pl-unknown, whose entries were not collected, covers it", check: adviceHas("aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-unknown")},
 		{name: "all traffic passes", facts: with(endpointVPC, endpointIngress(ec2types.IpPermission{IpProtocol: aws.String("-1"),
 			UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String("sg-task")}}})), status: Pass},
 		{name: "wrong ports fail", facts: with(endpointVPC, endpointIngress(ec2types.IpPermission{IpProtocol: aws.String("tcp"),
@@ -65,9 +66,14 @@ func TestNetworkEndpointSG(t *testing.T) {
 			f.EC2.NetworkInterfaces, f.Task.PrivateIP = nil, ""
 			endpointIngress(fxPerm(toCIDR("10.0.1.0/24")))(f)
 		}), status: Pass},
+		{name: "unknown task groups: a group reference cannot be judged", facts: with(endpointVPC, func(f *account.Facts) {
+			standalone(f, false)
+			f.EC2.NetworkInterfaces = nil
+		}), status: Error, msg: "admit TCP 443 from security groups only, and the task's are unknown (no service network configuration and ENI eni-1 is gone)"},
 		{name: "unknown task groups: fail is not auto-fixable", facts: with(endpointVPC, func(f *account.Facts) {
 			standalone(f, false)
 			f.EC2.NetworkInterfaces = nil
+			endpointIngress(fxPerm(toCIDR("10.0.2.0/24")))(f)
 		}), status: Fail, check: func(t *testing.T, fd Finding) {
 			if fd.Fix == nil || fd.Fix.AutoFixable || fd.Fix.Params["sourceGroupId"] != nil {
 				t.Errorf("fix = %+v, want not auto-fixable without a source group", fd.Fix)

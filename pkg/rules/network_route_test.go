@@ -2,6 +2,7 @@ package rules
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,9 @@ func TestNetworkRoute(t *testing.T) {
 				t.Errorf("chain = %q, want %q", got, want)
 			}
 		}},
+		{name: "nat path passes without the NAT's subnet in the facts", facts: with(natVPC, func(f *account.Facts) {
+			f.EC2.Subnets = slices.DeleteFunc(f.EC2.Subnets, func(s ec2types.Subnet) bool { return aws.ToString(s.SubnetId) == "subnet-pub" })
+		}), status: Pass, msg: "through nat-1"},
 		{name: "igw path via main table passes", facts: publicVPC, status: Pass, msg: "through igw-1", check: func(t *testing.T, fd Finding) {
 			if got := fd.Evidence["routeTable"]; got != "rtb-main (main)" {
 				t.Errorf("routeTable evidence = %v", got)

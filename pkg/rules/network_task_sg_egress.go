@@ -13,7 +13,7 @@ var NetworkTaskSGEgress = Rule{
 	Severity:    High,
 	Summary:     "The task's security groups allow outbound TCP 443 to the internet (internet path), or to the endpoints and the S3 prefix list (endpoint path)",
 	Remediation: "Allow outbound TCP 443 from the task's security group to where the pull goes.",
-	Needs:       needs(account.SrcSecurityGroups, account.SrcService),
+	Needs:       needs(account.SrcSecurityGroups, account.SrcService, account.SrcEndpointSubnets),
 	Check:       checkTaskSGEgress,
 }
 
@@ -25,11 +25,7 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 	ev := p.evidence()
 	taskSGs := f.TaskSecurityGroups()
 	if len(taskSGs) == 0 {
-		reason := f.Err(account.SrcNetworkInterfaces)
-		if reason == "" {
-			reason = fmt.Sprintf("no service network configuration and ENI %s is gone", f.Task.ENIID)
-		}
-		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups are unknown (" + reason + ")"}
+		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups are unknown (" + taskSGsUnknown(f) + ")"}
 	}
 	groups, err := securityGroups(f, taskSGs)
 	if err != nil {
@@ -73,6 +69,9 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The task's security groups (%s) allow outbound TCP 443 to every place the pull goes.", strings.Join(taskSGs, ", "))}
 	}
 	ev["blocked"] = blocked
+	if lists := uncollectedPrefixLists(f, groups, true); len(lists) > 0 {
+		return uncollectedWarning(ev, lists, fmt.Sprintf("The task's security groups (%s) let TCP 443 out to %s", strings.Join(taskSGs, ", "), strings.Join(blocked, ", ")))
+	}
 	fd := Finding{Status: Fail, Evidence: ev,
 		Message: fmt.Sprintf("The task's security groups (%s) allow no outbound TCP 443 to %s.", strings.Join(taskSGs, ", "), strings.Join(blocked, ", "))}
 	if len(destinations) > 0 {
@@ -81,4 +80,12 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 		fd.Advice = "Allow the task's outbound HTTPS: " + strings.Join(advice, "; ")
 	}
 	return fd
+}
+
+// taskSGsUnknown says why the task's security groups are not known.
+func taskSGsUnknown(f *account.Facts) string {
+	if reason := f.Err(account.SrcNetworkInterfaces); reason != "" {
+		return reason
+	}
+	return fmt.Sprintf("no service network configuration and ENI %s is gone", f.Task.ENIID)
 }

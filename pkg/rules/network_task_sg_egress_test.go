@@ -51,6 +51,8 @@ func TestNetworkTaskSGEgress(t *testing.T) {
 			fxPerm(toCIDR("52.218.0.0/16")), fxPerm(toCIDR("3.5.0.0/16")))), status: Pass},
 		{name: "endpoint design with VPC CIDR only fails on S3", facts: with(endpointVPC, taskEgress(fxPerm(toCIDR("10.0.0.0/16")))), status: Fail,
 			check: wantDestinations(map[string]string{"prefixListId": "pl-s3"})},
+		{name: "nat path, egress to an uncollected prefix list warns", facts: with(natVPC, taskEgress(fxPerm(toPrefixList("pl-proxy")))), status: Warn,
+			msg: "let TCP 443 out to the internet (0.0.0.0/0) only if prefix list pl-proxy, whose entries were not collected, covers it"},
 		{name: "endpoint design with 0.0.0.0/0 passes", facts: with(endpointVPC, taskEgress(allTraffic)), status: Pass},
 		{name: "endpoint design, no egress: no internet cidr offered", facts: with(endpointVPC, taskEgress()), status: Fail,
 			check: wantDestinations(map[string]string{"groupId": "sg-ep"}, map[string]string{"prefixListId": "pl-s3"})},

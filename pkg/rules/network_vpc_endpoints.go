@@ -101,11 +101,16 @@ func checkVPCEndpoints(f *account.Facts) Finding {
 }
 
 // endpointInAZ reports whether an interface endpoint has a subnet in the AZ.
+// An endpoint whose subnets are not in the facts is not held against it.
 func endpointInAZ(f *account.Facts, ep *ec2types.VpcEndpoint, az string) bool {
+	known := false
 	for _, id := range ep.SubnetIds {
-		if s := f.Subnet(id); s != nil && aws.ToString(s.AvailabilityZone) == az {
-			return true
+		if s := f.Subnet(id); s != nil {
+			known = true
+			if aws.ToString(s.AvailabilityZone) == az {
+				return true
+			}
 		}
 	}
-	return false
+	return !known
 }
