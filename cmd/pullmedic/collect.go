@@ -103,9 +103,12 @@ func (cl *collection) target(ctx context.Context, c *cli) (*event.Task, aws.Conf
 	}
 	if task == nil {
 		c.progressf("describing task %s in cluster %s…", cl.task, cl.cluster)
-		task, err = describeTask(ctx, ecs.NewFromConfig(cfg), cfg.Region, cl.cluster, cl.task)
+		if task, err = describeTask(ctx, ecs.NewFromConfig(cfg), cfg.Region, cl.cluster, cl.task); err != nil {
+			return nil, aws.Config{}, err
+		}
 	}
-	return task, cfg, err
+	task.Region = cfg.Region // the live view reads in the task's region
+	return task, cfg, nil
 }
 
 // ecsTasks is the part of the ECS client describeTask needs.

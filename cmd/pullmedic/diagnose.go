@@ -116,6 +116,7 @@ func (in *input) view(ctx context.Context, c *cli, task *event.Task) (account.Vi
 		return account.SnapshotView{Snap: snap}, nil
 	}
 	region := in.regionFor(task)
+	task.Region = region // the live view reads in the task's region
 	c.progressf("collecting from account %s in %s…", task.Account, region)
 	cfg, err := loadConfig(ctx, region)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,6 +147,16 @@ func TestLiveDiagnoseAndCollect(t *testing.T) {
 	}
 	if rep.Cause == nil || *rep.Cause != "network.public-ip" || rep.AutoFix.Mode != "dry-run" {
 		t.Errorf("live cause = %v, autoFix %+v, want network.public-ip in dry-run", rep.Cause, rep.AutoFix)
+	}
+
+	// --region reads another region, where the task's subnet does not exist.
+	elsewhere := runCLI(t, "", "diagnose", "--event", eventPath, "--format", "json", "--region", "us-west-2")
+	var rep2 report.Report
+	if err := json.Unmarshal([]byte(elsewhere.stdout), &rep2); err != nil {
+		t.Fatalf("diagnose --region: exit %d, %v, stderr: %s", elsewhere.code, err, elsewhere.stderr)
+	}
+	if fd, _ := rep2.Finding("network.route"); fd.Status != "error" || !strings.Contains(fd.Message, "InvalidSubnetID.NotFound") {
+		t.Errorf("diagnose --region us-west-2: network.route = %+v, want an error reading the subnet there", fd)
 	}
 
 	if c := runCLI(t, "", "collect", "--event", eventPath, "--out", snapPath); c.code != exitOK || c.stdout != "" {

@@ -215,8 +215,12 @@ type badInput struct {
 }
 
 func (e *badInput) Error() string {
-	// Readers often name the file themselves already; say it once.
-	msg := strings.TrimPrefix(e.err.Error(), e.file+": ")
+	// Readers often name the file themselves already ("FILE: ..." or
+	// "FILE:LINE:COL: ..."); say it once.
+	msg := e.err.Error()
+	if rest, ok := strings.CutPrefix(msg, e.file); ok && strings.HasPrefix(rest, ":") {
+		return e.file + rest
+	}
 	return e.file + ": " + msg
 }
 

@@ -32,12 +32,15 @@ func runCLI(t *testing.T, stdin string, args ...string) result {
 }
 
 // truncatedEvent writes the first half of a real event.
-func truncatedEvent(t *testing.T) string {
-	data, err := os.ReadFile(scenario("healthy-nat", "event.json"))
+func truncatedEvent(t *testing.T) string { return truncatedFile(t, "event.json") }
+
+// truncatedFile writes the first half of a file of the healthy-nat scenario.
+func truncatedFile(t *testing.T, file string) string {
+	data, err := os.ReadFile(scenario("healthy-nat", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "truncated.json")
+	path := filepath.Join(t.TempDir(), "truncated-"+file)
 	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func truncatedEvent(t *testing.T) string {
 }
 
 func TestExitCodesAndOutput(t *testing.T) {
-	truncated := truncatedEvent(t)
+	truncated, truncSnap := truncatedEvent(t), truncatedFile(t, "snapshot.json")
 	tests := []struct {
 		name     string
 		args     []string
@@ -71,6 +74,8 @@ func TestExitCodesAndOutput(t *testing.T) {
 			code: exitBadInput, errLine: "pullmedic: testdata/wrong-detail-type.json: ", errParts: []string{"ECS Container Instance State Change"}},
 		{name: "running task", args: []string{"diagnose", "--event", "testdata/running.json"},
 			code: exitBadInput, errLine: "pullmedic: testdata/running.json: ", errParts: []string{"RUNNING"}},
+		{name: "truncated snapshot", args: []string{"diagnose", "--event", scenario("healthy-nat", "event.json"), "--snapshot", truncSnap},
+			code: exitBadInput, errLine: "pullmedic: " + truncSnap + ":", errParts: []string{"invalid JSON: unexpected end of JSON input"}},
 		{name: "snapshot with wrong types", args: []string{"diagnose", "--event", scenario("healthy-nat", "event.json"), "--snapshot", "testdata/snapshot-wrong-types.json"},
 			code: exitBadInput, errLine: "pullmedic: testdata/snapshot-wrong-types.json: "},
 		{name: "missing snapshot", args: []string{"diagnose", "--event", scenario("healthy-nat", "event.json"), "--snapshot", "testdata/nope.json"},
@@ -127,6 +132,9 @@ func TestExitCodesAndOutput(t *testing.T) {
 			if tc.errLine != "" {
 				if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, tc.errLine) {
 					t.Errorf("stderr should be one line starting %q, got:\n%s", tc.errLine, r.stderr)
+				}
+				if file := strings.TrimRight(strings.TrimPrefix(tc.errLine, "pullmedic: "), ": "); strings.Count(r.stderr, file) != 1 {
+					t.Errorf("stderr should name %s once, got:\n%s", file, r.stderr)
 				}
 				if r.code == exitBadInput && r.stdout != "" {
 					t.Errorf("stdout should be empty on bad input, got:\n%s", r.stdout)

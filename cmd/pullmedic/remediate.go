@@ -130,7 +130,8 @@ func (r *remediation) applyFixes(ctx context.Context, c *cli) error {
 	if err != nil || task == nil {
 		return err
 	}
-	tgt, err := openTarget(ctx, c, r.in.snapshot, r.in.regionFor(task))
+	task.Region = r.in.regionFor(task) // the live view reads in the task's region
+	tgt, err := openTarget(ctx, c, r.in.snapshot, task.Region)
 	if err != nil {
 		return err
 	}
@@ -176,41 +177,19 @@ func (r *remediation) save(c *cli, tgt *target, res *fix.Result) error {
 
 // writeResult tells a person what each step came to, and how to undo each change.
 func (r *remediation) writeResult(c *cli, res *fix.Result) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Remediation of %s: mode %s", res.Task.TaskArn, res.Mode)
+	var remark string
 	switch {
 	case r.force:
-		fmt.Fprintf(&b, " (--force: the %s tag is overridden)", rules.TagAutoFix)
+		remark = fmt.Sprintf(" (--force: the %s tag is overridden)", rules.TagAutoFix)
 	case len(res.Actions) == 0:
 	case res.Mode == rules.ModeOff:
-		fmt.Fprintf(&b, " (the cluster has no valid %s tag; --force applies anyway)", rules.TagAutoFix)
+		remark = fmt.Sprintf(" (the cluster has no valid %s tag; --force applies anyway)", rules.TagAutoFix)
 	case res.Mode == rules.ModeDryRun:
-		fmt.Fprintf(&b, " (the cluster's %s tag asks for a dry run; --force applies anyway)", rules.TagAutoFix)
+		remark = fmt.Sprintf(" (the cluster's %s tag asks for a dry run; --force applies anyway)", rules.TagAutoFix)
 	}
-	fmt.Fprintf(&b, ", outcome %s\n", res.Outcome)
-	if len(res.Actions) == 0 {
-		b.WriteString("  No automatic fix applies.\n")
-	}
-	for _, a := range res.Actions {
-		fmt.Fprintf(&b, "  %-15s %s on %s", strings.ToUpper(string(a.Status)), a.Action, a.Target)
-		if a.Peer != "" {
-			fmt.Fprintf(&b, " (peer %s)", a.Peer)
-		}
-		if a.Reason != "" {
-			fmt.Fprintf(&b, ": %s", a.Reason)
-		}
-		b.WriteString("\n")
-		if a.ChangeID != "" {
-			fmt.Fprintf(&b, "  %-15s change %s", "", a.ChangeID)
-			if undo := r.undoCommand(a.ChangeID); undo != "" {
-				fmt.Fprintf(&b, "; undo: %s", undo)
-			}
-			b.WriteString("\n")
-		}
-	}
-	fmt.Fprintf(&b, "Before: %s\n", summary(res.Before))
-	if res.After != nil {
-		fmt.Fprintf(&b, "After:  %s\n", summary(*res.After))
+	var b strings.Builder
+	if err := res.WriteText(&b, remark, r.undoCommand); err != nil {
+		return err
 	}
 	if r.out != "" {
 		fmt.Fprintf(&b, "Wrote the snapshot to %s.\n", r.out)
@@ -247,13 +226,6 @@ func (r *remediation) undoCommand(id string) string {
 		args[i] = shellQuote(a)
 	}
 	return strings.Join(args, " ")
-}
-
-func summary(s fix.Summary) string {
-	if len(s.Failing) == 0 {
-		return "no rule fails"
-	}
-	return fmt.Sprintf("cause %s; failing %s", aws.ToString(s.Cause), strings.Join(s.Failing, ", "))
 }
 
 func countStatus(res *fix.Result, st fix.Status) int {

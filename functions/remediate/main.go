@@ -19,6 +19,7 @@ import (
 	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
+	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
@@ -53,9 +54,11 @@ func handler(ctx context.Context, log *slog.Logger) (*fix.Handler, error) {
 		View:           account.NewLive(cfg),
 		Writer:         fix.NewLiveWriter(cfg),
 		Store:          state.New(dynamodb.NewFromConfig(cfg), table),
+		Table:          table,
 		Publisher:      sns.NewFromConfig(cfg),
 		TopicARN:       os.Getenv("TOPIC_ARN"),
 		MaxFixesPerDay: maxFixes,
+		Metrics:        notify.NewMetrics(os.Stdout),
 		Logger:         log,
 	}, nil
 }

@@ -51,12 +51,8 @@ func (r *run) write(ctx context.Context, o op) (*Change, error) {
 	}
 	var err error
 	switch {
-	case o.after != nil:
-		if o.before.AssignPublicIp == ecstypes.AssignPublicIpEnabled {
-			return nil, fmt.Errorf("assignPublicIp is ENABLED: %w", ErrAlreadyInState)
-		}
-		err = r.Writer.UpdateServicePublicIP(ctx, o.cluster, o.target, *o.after)
-		c.Before.AwsvpcConfiguration, c.After.AwsvpcConfiguration = o.before, o.after
+	case o.action == rules.ActionPublicIP:
+		c.Before.AwsvpcConfiguration, c.After.AwsvpcConfiguration, err = r.Writer.SetServicePublicIP(ctx, o.cluster, o.target, ecstypes.AssignPublicIpEnabled)
 	case o.egress:
 		c.SecurityGroupRuleIDs, err = r.Writer.AuthorizeEgress(ctx, o.target, o.perm)
 		c.After.Permission = &o.perm
@@ -113,7 +109,7 @@ func (r *run) recordFix(ctx context.Context) error {
 			f.Verified = f.Verified && a.Status == StatusVerified
 		}
 	}
-	if err := r.Store.RecordFix(ctx, r.task.ClusterName(), r.scope(), f); err != nil {
+	if err := r.Store.RecordFix(ctx, r.task.ClusterName(), Scope(r.task), f); err != nil {
 		return fmt.Errorf("record the fix for the circuit breaker: %w", err)
 	}
 	return nil

@@ -123,15 +123,15 @@ func (noopWriter) AuthorizeIngress(context.Context, string, ec2types.IpPermissio
 	return []string{"sgr-1"}, nil
 }
 
-func (noopWriter) UpdateServicePublicIP(context.Context, string, string, ecstypes.AwsVpcConfiguration) error {
-	return nil
+func (noopWriter) SetServicePublicIP(context.Context, string, string, ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
+	return &ecstypes.AwsVpcConfiguration{}, &ecstypes.AwsVpcConfiguration{AssignPublicIp: ecstypes.AssignPublicIpEnabled}, nil
 }
 
 // failingWriter fails every write.
 type failingWriter struct{ *SnapshotWriter }
 
-func (failingWriter) UpdateServicePublicIP(context.Context, string, string, ecstypes.AwsVpcConfiguration) error {
-	return errors.New("AccessDenied: not authorized to perform ecs:UpdateService")
+func (failingWriter) SetServicePublicIP(context.Context, string, string, ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
+	return nil, nil, errors.New("AccessDenied: not authorized to perform ecs:UpdateService")
 }
 
 func TestUnverifiedAndFailedWrites(t *testing.T) {

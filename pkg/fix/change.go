@@ -59,8 +59,9 @@ func changeID(c *Change) string {
 }
 
 // Undo reverts a change: it revokes exactly the security group rules the
-// change added, or puts back the service's awsvpc configuration as it was
-// before. Reverting what is already reverted succeeds.
+// change added, or puts back the service's previous assignPublicIp (its
+// subnets and security groups stay as they are now). Reverting what is
+// already reverted succeeds.
 func Undo(ctx context.Context, w Writer, c Change) error {
 	var err error
 	switch c.Action {
@@ -77,7 +78,7 @@ func Undo(ctx context.Context, w Writer, c Change) error {
 		if c.Before.AwsvpcConfiguration == nil {
 			return fmt.Errorf("change %s records no previous network configuration", c.ChangeID)
 		}
-		err = w.UpdateServicePublicIP(ctx, c.Cluster, c.Target, *c.Before.AwsvpcConfiguration)
+		_, _, err = w.SetServicePublicIP(ctx, c.Cluster, c.Target, c.Before.AwsvpcConfiguration.AssignPublicIp)
 	default:
 		return fmt.Errorf("change %s: cannot undo action %q", c.ChangeID, c.Action)
 	}

@@ -204,9 +204,9 @@ func (w *countingWriter) AuthorizeEgress(ctx context.Context, g string, p ec2typ
 	return w.Writer.AuthorizeEgress(ctx, g, p)
 }
 
-func (w *countingWriter) UpdateServicePublicIP(ctx context.Context, c, s string, cfg ecstypes.AwsVpcConfiguration) error {
+func (w *countingWriter) SetServicePublicIP(ctx context.Context, c, s string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
 	w.n++
-	return w.Writer.UpdateServicePublicIP(ctx, c, s, cfg)
+	return w.Writer.SetServicePublicIP(ctx, c, s, assign)
 }
 
 func mustJSON(t *testing.T, v any) string {

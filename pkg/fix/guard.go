@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/rules"
@@ -29,9 +28,8 @@ type op struct {
 	// security group actions
 	egress bool
 	perm   ec2types.IpPermission
-	// enable-public-ip
-	cluster       string
-	before, after *ecstypes.AwsVpcConfiguration
+	// enable-public-ip: the writer keeps all but assignPublicIp
+	cluster string
 }
 
 // peer names the other side of a security group rule; "" for a service.
@@ -217,8 +215,8 @@ func neededEgress(f *account.Facts) []egressDest {
 	return out
 }
 
-// enablePublicIP sets assignPublicIp on the task's service, keeping its
-// subnets and security groups. Only for a service in a public subnet.
+// enablePublicIP sets assignPublicIp on the task's service (the writer keeps
+// its subnets and security groups). Only for a service in a public subnet.
 func enablePublicIP(f *account.Facts, s rules.Step, rule string) ([]op, error) {
 	svc := f.Service()
 	if svc == nil {
@@ -234,16 +232,11 @@ func enablePublicIP(f *account.Facts, s rules.Step, rule string) ([]op, error) {
 	if igw := defaultTarget(f, f.Task.SubnetID); !strings.HasPrefix(igw, "igw-") {
 		return nil, fmt.Errorf("subnet %s is private (its default route goes to %q, not an internet gateway): a public IP would not help", f.Task.SubnetID, igw)
 	}
-	before := *svc.NetworkConfiguration.AwsvpcConfiguration
-	after := before
-	after.Subnets = slices.Clone(before.Subnets)
-	after.SecurityGroups = slices.Clone(before.SecurityGroups)
-	after.AssignPublicIp = ecstypes.AssignPublicIpEnabled
 	cluster := aws.ToString(svc.ClusterArn)
 	if cluster == "" {
 		cluster = f.Task.ClusterArn
 	}
-	return []op{{action: s.Action, rule: rule, target: arn, cluster: cluster, before: &before, after: &after}}, nil
+	return []op{{action: s.Action, rule: rule, target: arn, cluster: cluster}}, nil
 }
 
 // defaultTarget is where the subnet's working 0.0.0.0/0 route goes: an

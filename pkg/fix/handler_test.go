@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/rules"
 )
 
@@ -108,19 +109,25 @@ func TestHandler(t *testing.T) {
 		payload []byte
 		pubErr  error
 		status  Status
+		fixes   int // the FixesApplied metric
 		err     string
 	}{
-		{"applies and publishes", request(t, nil), nil, StatusVerified, ""},
-		{"dry-run from the request", request(t, map[string]any{"mode": "dry-run"}), nil, StatusPlanned, ""},
-		{"publish fails", request(t, nil), errors.New("throttled"), StatusVerified, "publish result: throttled"},
-		{"bad request", []byte(`{"event":{}}`), nil, "", "remediate request"},
+		{"applies and publishes", request(t, nil), nil, StatusVerified, 1, ""},
+		{"dry-run from the request", request(t, map[string]any{"mode": "dry-run"}), nil, StatusPlanned, 0, ""},
+		{"publish fails", request(t, nil), errors.New("throttled"), StatusVerified, 1, "publish result: throttled"},
+		{"bad request", []byte(`{"event":{}}`), nil, "", 0, "remediate request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := publicNoIP("enabled")
 			pub := &fakeSNS{err: tc.pubErr}
-			h := &Handler{View: snapView{snap}, Writer: NewSnapshotWriter(snap), Publisher: pub, TopicARN: "arn:aws:sns:eu-west-1:111122223333:pullmedic", Now: clock()}
+			var emf strings.Builder
+			h := &Handler{View: snapView{snap}, Writer: NewSnapshotWriter(snap), Publisher: pub, TopicARN: "arn:aws:sns:eu-west-1:111122223333:pullmedic",
+				Table: "pullmedic-state", Metrics: notify.NewMetrics(&emf), Now: clock()}
 			res, err := h.Handle(ctx, tc.payload)
+			if got := fixesApplied(t, emf.String()); got != tc.fixes {
+				t.Errorf("FixesApplied = %d, want %d; EMF %s", got, tc.fixes, emf.String())
+			}
 			if tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 				t.Fatalf("err = %v, want one with %q", err, tc.err)
 			}
@@ -141,13 +148,67 @@ func TestHandler(t *testing.T) {
 					t.Errorf("who = %q, want the function ARN", c.Who)
 				}
 			}
-			if len(pub.in) != 1 || aws.ToString(pub.in[0].TopicArn) != h.TopicARN || aws.ToString(pub.in[0].MessageAttributes["outcome"].StringValue) != res.Outcome {
+			if len(pub.in) != 1 || aws.ToString(pub.in[0].TopicArn) != h.TopicARN {
 				t.Fatalf("published %+v", pub.in)
 			}
+			in := pub.in[0]
+			// The attributes diagnose's reports carry, so subscription filters let it through.
+			attrs := map[string]string{}
+			for k, v := range in.MessageAttributes {
+				attrs[k] = aws.ToString(v.StringValue)
+			}
+			want := map[string]string{"kind": "remediation", "schema": SchemaV1, "outcome": res.Outcome, "cluster": "prod",
+				"service": "api", "cause": "network.public-ip", "severity": "high", "autoFix": res.Mode}
+			if mustJSON(t, attrs) != mustJSON(t, want) {
+				t.Errorf("attributes %v, want %v", attrs, want)
+			}
+			if s := aws.ToString(in.Subject); s != "[pullmedic] prod/api: remediation "+res.Outcome+" (network.public-ip)" {
+				t.Errorf("subject %q", s)
+			}
+			var msg map[string]string
+			if err := json.Unmarshal([]byte(aws.ToString(in.Message)), &msg); err != nil || aws.ToString(in.MessageStructure) != "json" {
+				t.Fatalf("message %s (%v), want MessageStructure json", aws.ToString(in.Message), err)
+			}
 			var got Result
-			if err := json.Unmarshal([]byte(aws.ToString(pub.in[0].Message)), &got); err != nil || got.Schema != SchemaV1 || mustJSON(t, got) != mustJSON(t, res) {
-				t.Errorf("published message %s (%v), want the result", aws.ToString(pub.in[0].Message), err)
+			if err := json.Unmarshal([]byte(msg["default"]), &got); err != nil || got.Schema != SchemaV1 || mustJSON(t, got) != mustJSON(t, res) {
+				t.Errorf("published JSON %s (%v), want the result", msg["default"], err)
+			}
+			email := msg["email"]
+			if !strings.HasPrefix(email, "Remediation of "+fxTaskArn) {
+				t.Errorf("email text %q", email)
+			}
+			for _, c := range res.Changes {
+				if undo := "undo: pullmedic undo --change " + c.ChangeID + " --table pullmedic-state --region eu-west-1"; !strings.Contains(email, undo) {
+					t.Errorf("email text %q lacks %q", email, undo)
+				}
 			}
 		})
 	}
+}
+
+// fixesApplied sums the FixesApplied metric of EMF lines, checking that each
+// line declares it in the pullmedic namespace.
+func fixesApplied(t *testing.T, emf string) int {
+	t.Helper()
+	sum := 0
+	for line := range strings.Lines(emf) {
+		var m struct {
+			FixesApplied *int
+			AWS          struct {
+				CloudWatchMetrics []struct {
+					Namespace string
+					Metrics   []struct{ Name string }
+				}
+			} `json:"_aws"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.FixesApplied == nil {
+			t.Fatalf("not a FixesApplied EMF line: %q (%v)", line, err)
+		}
+		d := m.AWS.CloudWatchMetrics
+		if len(d) != 1 || d[0].Namespace != notify.Namespace || len(d[0].Metrics) != 1 || d[0].Metrics[0].Name != notify.FixesApplied {
+			t.Errorf("EMF directive of %q", line)
+		}
+		sum += *m.FixesApplied
+	}
+	return sum
 }

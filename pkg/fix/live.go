@@ -21,8 +21,10 @@ type EC2API interface {
 	RevokeSecurityGroupEgress(ctx context.Context, in *ec2.RevokeSecurityGroupEgressInput, opts ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupEgressOutput, error)
 }
 
-// ECSAPI is the part of the ECS client the live writer uses.
+// ECSAPI is the part of the ECS client the live writer uses. It reads the
+// service right before it updates it (see Writer.SetServicePublicIP).
 type ECSAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, opts ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 }
 
@@ -99,10 +101,21 @@ func (w *LiveWriter) RevokeEgress(ctx context.Context, groupID string, ids []str
 	return classify("RevokeSecurityGroupEgress "+groupID, err)
 }
 
-func (w *LiveWriter) UpdateServicePublicIP(ctx context.Context, cluster, service string, cfg ecstypes.AwsVpcConfiguration) error {
-	_, err := w.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
+func (w *LiveWriter) SetServicePublicIP(ctx context.Context, cluster, service string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
+	out, err := w.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("DescribeServices %s: %w", service, err)
+	}
+	if len(out.Services) != 1 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		return nil, nil, fmt.Errorf("service %s of cluster %s not found", service, cluster)
+	}
+	before, after, err = withPublicIP(service, out.Services[0].NetworkConfiguration, assign)
+	if err != nil {
+		return before, after, err
+	}
+	_, err = w.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster: aws.String(cluster), Service: aws.String(service),
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &cfg},
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: after},
 	})
-	return classify("UpdateService "+service, err)
+	return before, after, classify("UpdateService "+service, err)
 }

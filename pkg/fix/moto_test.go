@@ -250,12 +250,24 @@ func TestMotoPublicIPKeepsSubnetsAndGroups(t *testing.T) {
 	if a.AssignPublicIp != ecstypes.AssignPublicIpEnabled || !slices.Equal(a.Subnets, b.Subnets) || !slices.Equal(a.SecurityGroups, b.SecurityGroups) {
 		t.Errorf("network configuration %s, was %s", mustJSON(t, a), mustJSON(t, b))
 	}
+
+	// Someone moves the service to another security group; undo later puts
+	// back only assignPublicIp and keeps that group.
+	moved := *a
+	moved.SecurityGroups = []string{w.epSG}
+	must(w.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &w.task.ClusterArn, Service: aws.String("api"),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &moved}}))
 	if err := Undo(ctx, NewLiveWriter(w.cfg), res.Changes[0]); err != nil {
 		t.Fatal(err)
 	}
 	undone := must(w.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &w.task.ClusterArn, Services: []string{"api"}})).Services[0]
-	if got := undone.NetworkConfiguration.AwsvpcConfiguration; mustJSON(t, got) != mustJSON(t, b) {
-		t.Errorf("after undo %s, want %s", mustJSON(t, got), mustJSON(t, b))
+	want := moved
+	want.AssignPublicIp = b.AssignPublicIp
+	if got := undone.NetworkConfiguration.AwsvpcConfiguration; mustJSON(t, got) != mustJSON(t, &want) {
+		t.Errorf("after undo %s, want %s", mustJSON(t, got), mustJSON(t, &want))
+	}
+	if n := w.calls.Count("UpdateService"); n != 2 {
+		t.Errorf("UpdateService called %d times in all, want 2 (fix, undo)", n)
 	}
 }
 

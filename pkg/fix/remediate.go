@@ -207,22 +207,24 @@ func (r *run) refuseUnplanned() {
 
 func (r *run) add(a ActionResult) { r.res.Actions = append(r.res.Actions, a) }
 
-// scope names what is locked and counted: the service, else the task family.
-func (r *run) scope() string {
+// Scope names what the state table locks and counts fixes for: the task's
+// service, else its ECS group, else the task itself. The diagnose function
+// reads the same record to escalate a cause that came back.
+func Scope(t *event.Task) string {
 	switch {
-	case r.task.Service != "":
-		return r.task.Service
-	case r.task.Group != "":
-		return r.task.Group
+	case t.Service != "":
+		return t.Service
+	case t.Group != "":
+		return t.Group
 	}
-	return "task:" + r.task.TaskID()
+	return "task:" + t.TaskID()
 }
 
 // guardService takes the service's lock and consults the circuit breaker.
 // A non-empty outcome means: do not fix. Any error of the table is returned,
 // so that an unreachable table means no fix (fail closed).
 func (r *run) guardService(ctx context.Context) (unlock func(context.Context) error, outcome string, err error) {
-	cluster, svc := r.task.ClusterName(), r.scope()
+	cluster, svc := r.task.ClusterName(), Scope(r.task)
 	unlock, err = r.Store.Lock(ctx, cluster, svc, rand.Text(), defaultLockTTL)
 	if errors.Is(err, state.ErrLocked) {
 		return nil, OutcomeBusy, nil
@@ -252,12 +254,8 @@ func (r *run) release(ctx context.Context, unlock func(context.Context) error) {
 
 // breaker decides from the service's recent fixes whether fixing again is wise.
 func (r *run) breaker(recent []state.Fix) string {
-	if cause := r.rep.Cause; cause != nil {
-		for _, f := range recent {
-			if f.Verified && f.Cause == *cause {
-				return OutcomeEscalate
-			}
-		}
+	if _, again := state.VerifiedFix(recent, aws.ToString(r.rep.Cause)); again {
+		return OutcomeEscalate
 	}
 	if len(recent) >= r.MaxFixesPerDay {
 		return OutcomeCircuitOpen

@@ -306,13 +306,11 @@ func TestGuardRails(t *testing.T) {
 			rules.Step{Action: rules.ActionPublicIP, Target: fxTaskArn}, "only a service", nil},
 		{"public IP for another service", facts(publicNoIP("enabled"), onPublicSubnet(fxTask())),
 			rules.Step{Action: rules.ActionPublicIP, Target: "arn:aws:ecs:eu-west-1:111122223333:service/prod/other"}, "not the task's service", nil},
-		{"public IP keeps subnets and groups", facts(publicNoIP("enabled"), onPublicSubnet(fxTask())),
-			rules.Step{Action: rules.ActionPublicIP, Target: fxServiceArn}, "",
+		{"public IP for the task's service", facts(publicNoIP("enabled"), onPublicSubnet(fxTask())),
+			rules.Step{Action: rules.ActionPublicIP, Target: "api"}, "",
 			func(t *testing.T, ops []op) {
-				a, b := ops[0].after, ops[0].before
-				if !slices.Equal(a.Subnets, b.Subnets) || !slices.Equal(a.SecurityGroups, b.SecurityGroups) ||
-					a.AssignPublicIp != ecstypes.AssignPublicIpEnabled || b.AssignPublicIp != ecstypes.AssignPublicIpDisabled {
-					t.Errorf("before %+v after %+v", b, a)
+				if len(ops) != 1 || ops[0].target != fxServiceArn || ops[0].cluster == "" {
+					t.Errorf("ops = %+v, want one on %s with its cluster", ops, fxServiceArn)
 				}
 			}},
 		{"an action outside the vocabulary", endpointFacts, rules.Step{Action: "create-nat-gateway"}, "not a fix action", nil},
@@ -368,11 +366,10 @@ func TestSnapshotWriter(t *testing.T) {
 	if got := mustJSON(t, snap); got != mustJSON(t, healthy("")) {
 		t.Errorf("revoke did not restore the group: %s", got)
 	}
-	cfg := ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-app"}, SecurityGroups: []string{"sg-task"}, AssignPublicIp: ecstypes.AssignPublicIpDisabled}
-	if err := w.UpdateServicePublicIP(ctx, "prod", "api", cfg); !errors.Is(err, ErrAlreadyInState) {
+	if _, _, err := w.SetServicePublicIP(ctx, "prod", "api", ecstypes.AssignPublicIpDisabled); !errors.Is(err, ErrAlreadyInState) {
 		t.Errorf("unchanged configuration: err = %v, want ErrAlreadyInState", err)
 	}
-	if err := w.UpdateServicePublicIP(ctx, "other-cluster", "api", cfg); err == nil {
+	if _, _, err := w.SetServicePublicIP(ctx, "other-cluster", "api", ecstypes.AssignPublicIpEnabled); err == nil {
 		t.Error("updated a service of another cluster")
 	}
 }

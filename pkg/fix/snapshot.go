@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -117,23 +116,20 @@ func (w *SnapshotWriter) RevokeEgress(_ context.Context, groupID string, ids []s
 	return w.revoke(groupID, true, ids)
 }
 
-func (w *SnapshotWriter) UpdateServicePublicIP(_ context.Context, cluster, service string, cfg ecstypes.AwsVpcConfiguration) error {
+func (w *SnapshotWriter) SetServicePublicIP(_ context.Context, cluster, service string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
 	for i, s := range w.Snap.ECS.Services {
 		if !sameName(aws.ToString(s.ServiceArn), aws.ToString(s.ServiceName), service) ||
 			(cluster != "" && aws.ToString(s.ClusterArn) != "" && !sameName(aws.ToString(s.ClusterArn), "", cluster)) {
 			continue
 		}
-		svc := &w.Snap.ECS.Services[i]
-		if svc.NetworkConfiguration != nil && reflect.DeepEqual(svc.NetworkConfiguration.AwsvpcConfiguration, &cfg) {
-			return fmt.Errorf("service %s: %w", service, ErrAlreadyInState)
+		nc := w.Snap.ECS.Services[i].NetworkConfiguration
+		before, after, err = withPublicIP(service, nc, assign)
+		if err == nil {
+			nc.AwsvpcConfiguration = after
 		}
-		if svc.NetworkConfiguration == nil {
-			svc.NetworkConfiguration = &ecstypes.NetworkConfiguration{}
-		}
-		svc.NetworkConfiguration.AwsvpcConfiguration = &cfg
-		return nil
+		return before, after, err
 	}
-	return fmt.Errorf("service %s of cluster %s is not in the snapshot", service, cluster)
+	return nil, nil, fmt.Errorf("service %s of cluster %s is not in the snapshot", service, cluster)
 }
 
 // sameName reports whether want names the resource, by ARN or by name.

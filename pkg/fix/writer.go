@@ -3,6 +3,8 @@ package fix
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -18,12 +20,30 @@ type Writer interface {
 	// RevokeIngress and RevokeEgress remove exactly the rules named.
 	RevokeIngress(ctx context.Context, groupID string, ruleIDs []string) error
 	RevokeEgress(ctx context.Context, groupID string, ruleIDs []string) error
-	// UpdateServicePublicIP sets a service's awsvpc configuration. Callers pass
-	// the current one with only AssignPublicIp changed.
-	UpdateServicePublicIP(ctx context.Context, cluster, service string, cfg ecstypes.AwsVpcConfiguration) error
+	// SetServicePublicIP sets a service's assignPublicIp and nothing else: it
+	// reads the service's awsvpc configuration at the time of the write and
+	// writes it back with only that field changed, so subnets and security
+	// groups changed since the diagnosis (or since the fix, for undo) stay.
+	// It returns the configuration before and after.
+	SetServicePublicIP(ctx context.Context, cluster, service string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error)
 }
 
 // ErrAlreadyInState is returned (wrapped) by a Writer when the account already
 // is as asked: the permission exists, or the rule to revoke is gone. Callers
 // count it as success, which makes every action idempotent.
 var ErrAlreadyInState = errors.New("already in that state")
+
+// withPublicIP is a service's awsvpc configuration before and after setting
+// assignPublicIp; ErrAlreadyInState when it already has that value.
+func withPublicIP(service string, nc *ecstypes.NetworkConfiguration, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
+	if nc == nil || nc.AwsvpcConfiguration == nil {
+		return nil, nil, fmt.Errorf("service %s has no awsvpc network configuration", service)
+	}
+	b := *nc.AwsvpcConfiguration
+	if b.AssignPublicIp == assign {
+		return &b, &b, fmt.Errorf("service %s: assignPublicIp is %q: %w", service, assign, ErrAlreadyInState)
+	}
+	a := b
+	a.Subnets, a.SecurityGroups, a.AssignPublicIp = slices.Clone(b.Subnets), slices.Clone(b.SecurityGroups), assign
+	return &b, &a, nil
+}

@@ -46,8 +46,20 @@ type Notice struct {
 	Cause string
 	// Reason says how the problem was seen to be resolved.
 	Reason string
-	Links  []Link
+	// Escalation is set when the cause came back after a verified automatic fix.
+	Escalation *Escalation
+	Links      []Link
 }
+
+// Escalation says that pullmedic fixed this cause before and verified the
+// fix, yet the cause is back: it will not fix it again, a person must look.
+type Escalation struct {
+	FixedAt time.Time
+	Changes []string // change IDs, for "pullmedic undo"
+}
+
+// escalated reports whether the notice asks a person to take over.
+func (n *Notice) escalated() bool { return n.Escalation != nil && n.Kind != Resolved }
 
 // Notifier sends notices. SNS and Slack implement it.
 type Notifier interface {
@@ -133,18 +145,26 @@ func (n *Notice) Headline() string {
 	case Resolved:
 		prefix = "resolved: "
 	}
+	if n.escalated() {
+		prefix = "escalated: " + prefix
+	}
 	return prefix + n.Cluster + "/" + n.Name() + ": " + n.causeText()
 }
 
-// Status is the sentence that goes with a still-failing or resolved headline.
+// Status is the sentence that goes with a still-failing, resolved or escalated headline.
 func (n *Notice) Status() string {
+	var s []string
 	switch n.Kind {
 	case StillFailing:
-		return fmt.Sprintf("Still failing: %d more %s since %s.", n.Count, plural(n.Count, "task"), clock(n.Since, n.Time))
+		s = append(s, fmt.Sprintf("Still failing: %d more %s since %s.", n.Count, plural(n.Count, "task"), clock(n.Since, n.Time)))
 	case Resolved:
-		return fmt.Sprintf("Resolved: %s. %d failed %s since %s.", n.Reason, n.Count, plural(n.Count, "task"), clock(n.Since, n.Time))
+		s = append(s, fmt.Sprintf("Resolved: %s. %d failed %s since %s.", n.Reason, n.Count, plural(n.Count, "task"), clock(n.Since, n.Time)))
 	}
-	return ""
+	if n.escalated() {
+		s = append(s, fmt.Sprintf("Escalated: pullmedic fixed this cause at %s (%s) and verified the fix, but it came back. "+
+			"It will not fix it again: a person must look.", clock(n.Escalation.FixedAt, n.Time), strings.Join(n.Escalation.Changes, ", ")))
+	}
+	return strings.Join(s, " ")
 }
 
 // SubjectMax is the longest subject SNS takes: "less than 100 characters".

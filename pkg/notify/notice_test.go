@@ -82,6 +82,12 @@ var scenarios = []scenario{
 		n.Kind, n.Count, n.Since = StillFailing, 57, since
 		return n
 	}},
+	{"still-failing-escalated", func(t *testing.T) *Notice {
+		n := problem(t, "public-ip", "shop", "service:web")
+		n.Kind, n.Count, n.Since = StillFailing, 4, since
+		n.Escalation = &Escalation{FixedAt: since.Add(-3 * time.Hour), Changes: []string{"chg-3f2a9c1b7d4e5f60"}}
+		return n
+	}},
 	{"resolved-deployment", func(t *testing.T) *Notice {
 		return &Notice{Kind: Resolved, Region: "eu-west-1", Cluster: "shop", Group: "service:web", Time: t0,
 			Count: 12, Since: since.Add(-26 * time.Hour), Cause: "network.route", Reason: "deployment ecs-svc/8830144125590311762 completed",

@@ -39,7 +39,7 @@ func SlackMessage(n *Notice) *slack.WebhookMessage {
 	}
 	blocks = append(blocks, slack.NewContextBlock("", contextLine(n)...))
 	if n.Kind != Resolved && n.Report != nil {
-		blocks = append(blocks, diagnosis(n.Report)...)
+		blocks = append(blocks, diagnosis(n.Report, n.escalated())...)
 	}
 	if len(n.Links) > 0 {
 		var links []string
@@ -89,7 +89,7 @@ func contextLine(n *Notice) []slack.MixedElement {
 }
 
 // diagnosis is the cause, the stop reason, the evidence chain and the fix.
-func diagnosis(r *report.Report) []slack.Block {
+func diagnosis(r *report.Report, escalated bool) []slack.Block {
 	cause, hasCause := r.CauseFinding()
 	var blocks []slack.Block
 	if hasCause {
@@ -104,14 +104,14 @@ func diagnosis(r *report.Report) []slack.Block {
 		blocks = append(blocks, section("*Evidence*\n"+esc(strings.Join(chain, "\n→ "))))
 	}
 	if hasCause {
-		blocks = append(blocks, section("*Fix*\n"+fixText(r, cause)))
+		blocks = append(blocks, section("*Fix*\n"+fixText(r, cause, escalated)))
 	}
 	return blocks
 }
 
 // fixText says what happens about the cause: the auto-fix the cluster's tag
-// allows, the dry run, or the manual step.
-func fixText(r *report.Report, cause rules.Finding) string {
+// allows, the dry run, or the manual step (always, once escalated).
+func fixText(r *report.Report, cause rules.Finding, escalated bool) string {
 	var b strings.Builder
 	steps := func(keep func(rules.Step) bool) {
 		for _, s := range r.Plan {
@@ -123,6 +123,8 @@ func fixText(r *report.Report, cause rules.Finding) string {
 	allowed := func(s rules.Step) bool { return r.AutoFix.Allows(s.Action) }
 	manual := true
 	switch {
+	case escalated:
+		b.WriteString("Not fixed automatically: this cause came back after a verified fix.\n")
 	case r.AutoFix.Mode == rules.ModeDryRun && len(r.Plan) > 0:
 		fmt.Fprintf(&b, "Dry run (%s): nothing is changed. Auto-fix would apply:\n", code(rules.TagAutoFix+"=dry-run"))
 		steps(func(rules.Step) bool { return true })

@@ -43,17 +43,25 @@ func PublishInput(topicArn string, n *Notice) (*sns.PublishInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg, err := json.Marshal(map[string]string{"default": string(doc), "email": EmailText(n)})
+	return Message(topicArn, n.Subject(), doc, EmailText(n), n.Attributes())
+}
+
+// Message is an SNS message with MessageStructure json: the JSON document for
+// every protocol but email, which gets text; the subject made one line and
+// cut to what SNS takes; string attributes for subscription filters. The
+// remediate function's results go out the same way.
+func Message(topicArn, subject string, doc []byte, email string, attributes map[string]string) (*sns.PublishInput, error) {
+	msg, err := json.Marshal(map[string]string{"default": string(doc), "email": email})
 	if err != nil {
 		return nil, fmt.Errorf("encode SNS message: %w", err)
 	}
 	attrs := map[string]snstypes.MessageAttributeValue{}
-	for k, v := range n.Attributes() {
+	for k, v := range attributes {
 		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 	}
 	return &sns.PublishInput{
 		TopicArn:          aws.String(topicArn),
-		Subject:           aws.String(n.Subject()),
+		Subject:           aws.String(truncate(oneLine(subject), SubjectMax)),
 		Message:           aws.String(string(msg)),
 		MessageStructure:  aws.String("json"),
 		MessageAttributes: attrs,
@@ -62,7 +70,7 @@ func PublishInput(topicArn string, n *Notice) (*sns.PublishInput, error) {
 
 // Attributes are the SNS message attributes subscribers filter on. None is
 // empty, since SNS refuses empty values. service is "family:NAME" for a
-// standalone task.
+// standalone task; escalated is present only on an escalation.
 func (n *Notice) Attributes() map[string]string {
 	service := n.Service()
 	if service == "" {
@@ -72,7 +80,7 @@ func (n *Notice) Attributes() map[string]string {
 	if cause == "" {
 		cause = "none"
 	}
-	return map[string]string{
+	attrs := map[string]string{
 		"kind":     string(n.Kind),
 		"cluster":  n.Cluster,
 		"service":  service,
@@ -80,6 +88,10 @@ func (n *Notice) Attributes() map[string]string {
 		"severity": n.Severity(),
 		"autoFix":  n.AutoFix(),
 	}
+	if n.escalated() {
+		attrs["escalated"] = "true"
+	}
+	return attrs
 }
 
 // ResolvedSchema is the schema of the document a resolved notice publishes.

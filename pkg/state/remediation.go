@@ -23,8 +23,9 @@ const FixWindow = 24 * time.Hour
 
 // Lock takes the remediation lock of a service until ttl passes. It returns
 // ErrLocked while another owner holds an unexpired lock; an expired lock is
-// taken over, since DynamoDB's TTL deletes items only eventually. unlock
-// releases the lock if it is still ours.
+// taken over, since DynamoDB's TTL deletes items only eventually. An owner
+// that finds the lock its own (the SDK retried a write whose answer was lost)
+// holds it. unlock releases the lock if it is still ours.
 func (t *Table) Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
 	key := "lock#" + cluster + "#" + service
 	now := t.Now()
@@ -33,14 +34,16 @@ func (t *Table) Lock(ctx context.Context, cluster, service, owner string, ttl ti
 		Item: map[string]types.AttributeValue{
 			attrPK: str(key), "owner": str(owner), attrExpires: num(now.Add(ttl).Unix()),
 		},
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #exp < :now"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#exp": attrExpires},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #exp < :now"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attrPK, "#exp": attrExpires},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": num(now.Unix())},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if conditionFailed(err) {
-		return nil, ErrLocked
-	}
-	if err != nil {
+	if found, failed := failedOn(err); failed {
+		if held, _ := found["owner"].(*types.AttributeValueMemberS); held == nil || held.Value != owner {
+			return nil, ErrLocked
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("take lock %s: %w", key, err)
 	}
 	return func(ctx context.Context) error {
@@ -76,6 +79,17 @@ type fixesItem struct {
 	Fixes     []Fix  `dynamodbav:"fixes"`
 	Version   int64  `dynamodbav:"version"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// VerifiedFix returns the verified fix of cause among recent fixes. A cause
+// that comes back after one is escalated to a person, not fixed again.
+func VerifiedFix(recent []Fix, cause string) (Fix, bool) {
+	for _, f := range recent {
+		if f.Verified && f.Cause == cause && cause != "" {
+			return f, true
+		}
+	}
+	return Fix{}, false
 }
 
 func fixesKey(cluster, service string) string { return "fixes#" + cluster + "#" + service }

@@ -43,6 +43,7 @@ type State interface {
 	OpenWindows(ctx context.Context, cluster, group string, classes []string) ([]*state.Window, error)
 	Close(ctx context.Context, w *state.Window) (bool, error)
 	Reopen(ctx context.Context, w *state.Window) error
+	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
 }
 
 // Invoker is the part of the Lambda client that starts the remediate function.
@@ -154,6 +155,9 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 			n.Kind, n.Cause, n.Reason = notify.Resolved, w.Cause, "a new diagnosis finds nothing failing"
 		}
 	}
+	if w != nil && n.Kind != notify.Resolved {
+		n.Escalation = h.escalation(ctx, log, task, cause)
+	}
 	if err := h.Notifier.Notify(ctx, n); err != nil {
 		h.rollback(ctx, log, id, claimed, w)
 		return fmt.Errorf("notify %s/%s: %w", key.Cluster, key.Group, err)
@@ -174,7 +178,7 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 	if err := h.State.Notified(ctx, w, cmp.Or(cause, w.Cause)); err != nil {
 		log.ErrorContext(ctx, "could not record the notice", "error", err)
 	}
-	if !rep.AutoFix.OptedIn || rep.AutoFix.Mode == rules.ModeOff || len(rep.Plan) == 0 {
+	if !rep.AutoFix.OptedIn || rep.AutoFix.Mode == rules.ModeOff || len(rep.Plan) == 0 || n.Escalation != nil {
 		return nil
 	}
 	if err := h.remediate(ctx, raw, rep); err != nil {
@@ -183,6 +187,27 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 	}
 	log.InfoContext(ctx, "remediate invoked", "mode", rep.AutoFix.Mode, "steps", len(rep.Plan))
 	return nil
+}
+
+// escalation finds the verified fix of this cause that the problem outlived.
+// The remediate function will not fix it again (its circuit breaker reads
+// the same record), so the notice hands the problem to a person. A failed
+// read only costs the escalation wording: remediate fails closed on its own.
+func (h *Handler) escalation(ctx context.Context, log *slog.Logger, task *event.Task, cause string) *notify.Escalation {
+	if cause == "" {
+		return nil
+	}
+	recent, err := h.State.RecentFixes(ctx, task.ClusterName(), fix.Scope(task))
+	if err != nil {
+		log.ErrorContext(ctx, "could not read the service's recent fixes", "error", err)
+		return nil
+	}
+	f, again := state.VerifiedFix(recent, cause)
+	if !again {
+		return nil
+	}
+	log.WarnContext(ctx, "cause came back after a verified fix: escalated", "cause", cause, "fixedAt", f.At, "changes", f.Changes)
+	return &notify.Escalation{FixedAt: f.At, Changes: f.Changes}
 }
 
 // cleared reports whether every check ran and none fails: only then may a

@@ -270,3 +270,38 @@ func TestNoRemediationWithoutOptIn(t *testing.T) {
 		t.Fatalf("%d remediate invocations without the tag", r.invoker.count())
 	}
 }
+
+// A cause that comes back after a verified fix is escalated to a person in
+// the notice, and remediate is not invoked to fix it again.
+func TestEscalationAfterVerifiedFix(t *testing.T) {
+	cases := []struct {
+		name      string
+		fix       state.Fix
+		escalated bool
+	}{
+		{"the same cause, verified", state.Fix{At: t0.Add(-2 * time.Hour), Cause: "network.public-ip", Verified: true, Changes: []string{"chg-1"}}, true},
+		{"the same cause, not verified", state.Fix{At: t0.Add(-2 * time.Hour), Cause: "network.public-ip", Changes: []string{"chg-1"}}, false},
+		{"another cause, verified", state.Fix{At: t0.Add(-2 * time.Hour), Cause: "network.endpoint-sg", Verified: true, Changes: []string{"chg-1"}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			if err := r.table.RecordFix(context.Background(), "shop", "web-0", c.fix); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.handle(t, taskEvent(t, "e1", "web-0", t0)); err != nil {
+				t.Fatal(err)
+			}
+			n := r.expect(t, notify.Problem)[0]
+			if got := n.Escalation != nil; got != c.escalated {
+				t.Fatalf("escalated %v; want %v", got, c.escalated)
+			}
+			if c.escalated && (!n.Escalation.FixedAt.Equal(c.fix.At) || n.Escalation.Changes[0] != "chg-1" || n.Attributes()["escalated"] != "true") {
+				t.Errorf("escalation %+v, attributes %v", n.Escalation, n.Attributes())
+			}
+			if want := map[bool]int{true: 0, false: 1}[c.escalated]; r.invoker.count() != want {
+				t.Errorf("%d remediate invocations; want %d", r.invoker.count(), want)
+			}
+		})
+	}
+}
