@@ -156,6 +156,9 @@ func stringTest(name string, arg any) (func(string) bool, error) {
 	case "equals-ignore-case":
 		return func(s string) bool { return strings.EqualFold(s, want) }, nil
 	case "wildcard":
+		if strings.Contains(want, "**") {
+			return nil, fmt.Errorf("wildcard %q: EventBridge rejects consecutive wildcard characters", want)
+		}
 		return func(s string) bool { return wildcardMatch(want, s) }, nil
 	}
 	return nil, fmt.Errorf("unsupported operator %q", name)

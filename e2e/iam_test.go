@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +17,12 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/fix"
+	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/state"
+	"github.com/pullmedic/pullmedic/pkg/triage"
 )
 
 // Least privilege, checked against what the functions really do: each
@@ -86,11 +93,9 @@ func iamAction(r *http.Request) (string, error) {
 	return service + ":" + form.Get("Action"), nil
 }
 
-// templateGrants returns the actions the template's role grants a function:
-// its inline policies and the managed policies of the template it attaches.
-// The template is walked as YAML nodes, so !If branches, !Ref and anchors
-// are all seen.
-func templateGrants(t *testing.T, function string) []string {
+// templateNode is template.yaml as YAML nodes, so that !If branches and !Ref
+// are seen as written.
+func templateNode(t *testing.T) *yaml.Node {
 	t.Helper()
 	data, err := os.ReadFile(templatePath)
 	if err != nil {
@@ -100,7 +105,14 @@ func templateGrants(t *testing.T, function string) []string {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	resources := child(doc.Content[0], "Resources")
+	return doc.Content[0]
+}
+
+// templateGrants returns the actions the template's role grants a function:
+// its inline policies and the managed policies of the template it attaches.
+func templateGrants(t *testing.T, function string) []string {
+	t.Helper()
+	resources := child(templateNode(t), "Resources")
 	roleRef := child(child(child(resources, function), "Properties"), "Role") // !GetAtt ROLE.Arn
 	if roleRef == nil || roleRef.Tag != "!GetAtt" {
 		t.Fatalf("%s has no Role: !GetAtt ROLE.Arn", function)
@@ -121,24 +133,14 @@ func templateGrants(t *testing.T, function string) []string {
 	return grants
 }
 
-// child returns the value of key in a mapping node, following aliases.
+// child returns the value of key in a mapping node.
 func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n.Kind != yaml.MappingNode {
+	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			v := n.Content[i+1]
-			if v.Kind == yaml.AliasNode {
-				v = v.Alias
-			}
-			return v
+			return n.Content[i+1]
 		}
 	}
 	return nil
@@ -148,9 +150,6 @@ func child(n *yaml.Node, key string) *yaml.Node {
 func allowedActions(n *yaml.Node) []string {
 	if n == nil {
 		return nil
-	}
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
 	}
 	var out []string
 	if effect := child(n, "Effect"); effect != nil && effect.Value == "Allow" {
@@ -172,15 +171,10 @@ func allowedActions(n *yaml.Node) []string {
 	return out
 }
 
-// granted reports whether an action is allowed by any of the grants, which
-// may use IAM's wildcards; IAM compares actions case-insensitively.
+// granted reports whether an action is among the grants (which have no
+// wildcards: TestTemplateGrantsNoWildcardActions); IAM ignores case.
 func granted(action string, grants []string) bool {
-	for _, g := range grants {
-		if wildcardMatch(strings.ToLower(g), strings.ToLower(action)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(grants, func(g string) bool { return strings.EqualFold(g, action) })
 }
 
 // assertGranted fails for each call that the function's role does not allow.
@@ -218,4 +212,76 @@ func TestTemplateGrantsNoWildcardActions(t *testing.T) {
 			t.Errorf("remediate may not %s", write)
 		}
 	}
+}
+
+// CloudFormation rejects YAML anchors and aliases in a template it is given
+// directly, and the walks above do not follow them.
+func TestTemplateHasNoYAMLAliases(t *testing.T) {
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Anchor != "" || n.Kind == yaml.AliasNode {
+			t.Errorf("%s:%d: YAML anchor or alias %q", templatePath, n.Line, n.Anchor+n.Value)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(templateNode(t))
+}
+
+// apiActions names the IAM actions of an SDK client interface's methods: the
+// operation names, which are the action names for every service pullmedic
+// calls, except Lambda's Invoke.
+func apiActions[API any](service string) []string {
+	api := reflect.TypeFor[API]()
+	var out []string
+	for m := range api.Methods() {
+		action := service + ":" + m.Name
+		if action == "lambda:Invoke" {
+			action = "lambda:InvokeFunction"
+		}
+		out = append(out, action)
+	}
+	return out
+}
+
+// Exactly the reads, and exactly the writes, the code can make: each
+// function's grants are the methods of the narrow SDK interfaces its handler
+// is built from, plus what the Lambda service does with the role.
+func TestTemplateGrantsExactlyWhatTheCodeCalls(t *testing.T) {
+	common := slices.Concat(
+		apiActions[account.ECSAPI]("ecs"), apiActions[account.EC2API]("ec2"), apiActions[account.IAMAPI]("iam"),
+		apiActions[account.ECRAPI]("ecr"), apiActions[account.SecretsManagerAPI]("secretsmanager"),
+		apiActions[account.SSMAPI]("ssm"), apiActions[state.DynamoDB]("dynamodb"),
+		// The runtime's logs, and the on-failure destination.
+		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"},
+	)
+	want := map[string][]string{
+		"DiagnoseFunction": slices.Concat(common, apiActions[notify.SNSPublisher]("sns"),
+			apiActions[notify.SecretsAPI]("secretsmanager"), apiActions[triage.Invoker]("lambda")),
+		"RemediateFunction": slices.Concat(common, apiActions[fix.Publisher]("sns"),
+			apiActions[fix.EC2API]("ec2"), apiActions[fix.ECSAPI]("ecs")),
+	}
+	for fn, actions := range want {
+		code, grants := actionSet(actions), actionSet(templateGrants(t, fn))
+		for key, a := range code {
+			if _, ok := grants[key]; !ok {
+				t.Errorf("%s: the code calls %s, which template.yaml does not grant", fn, a)
+			}
+		}
+		for key, a := range grants {
+			if _, ok := code[key]; !ok {
+				t.Errorf("%s: template.yaml grants %s, which the code never calls", fn, a)
+			}
+		}
+	}
+}
+
+// actionSet keys actions by their lower case (IAM ignores case).
+func actionSet(actions []string) map[string]string {
+	set := map[string]string{}
+	for _, a := range actions {
+		set[strings.ToLower(a)] = a
+	}
+	return set
 }

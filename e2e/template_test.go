@@ -180,6 +180,13 @@ func TestPullFailurePattern(t *testing.T) {
 	if len(cases) < 3*4 {
 		t.Fatalf("only %d positive cases: samples or scenarios missing", len(cases))
 	}
+	// The spec's "match case-insensitively", in both places.
+	first := loadEvent(t, pullFailureEvents(t)[0])
+	lower := strings.Replace(pullFailure(t, first), "CannotPullContainerError", "cannotpullcontainererror", 1)
+	cases = append(cases,
+		patternCase{"lower case/stoppedReason", edit(t, first, inStoppedReason(lower)), true},
+		patternCase{"lower case/containers.reason", edit(t, first, inContainerReason(lower)), true},
+	)
 
 	stopped := loadEvent(t, "testdata/events/stopped-pull-timeout-service.json")
 	noPull := func(reason, stopCode string) func(map[string]any) {
@@ -207,9 +214,11 @@ func TestPullFailurePattern(t *testing.T) {
 		patternCase{"container instance event", loadEvent(t, "testdata/events/container-instance-state-change.json"), false},
 		patternCase{"deployment event", loadEvent(t, "testdata/events/deployment-completed.json"), false},
 	)
-	other := edit(t, stopped, func(map[string]any) {})
-	other["detail-type"] = "ECS Service Action"
-	cases = append(cases, patternCase{"pull failure under another detail-type", other, false})
+	otherType, otherSource := edit(t, stopped, func(map[string]any) {}), edit(t, stopped, func(map[string]any) {})
+	otherType["detail-type"], otherSource["source"] = "ECS Service Action", "custom.ecs"
+	cases = append(cases,
+		patternCase{"pull failure under another detail-type", otherType, false},
+		patternCase{"pull failure from another source", otherSource, false})
 	runPatternCases(t, pattern, cases)
 }
 
@@ -282,6 +291,7 @@ func TestMatchPattern(t *testing.T) {
 		`{"detail": {"count": [{"numeric": [">", 1]}]}}`,
 		`{"detail": {"$or": [{"state": ["x"]}]}}`,
 		`{"detail": {"state": "STOPPED"}}`,
+		`{"detail": {"state": [{"wildcard": "ST**ED"}]}}`,
 	} {
 		var p map[string]any
 		if err := json.Unmarshal([]byte(bad), &p); err != nil {
