@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"strings"
 
@@ -56,38 +57,28 @@ func sgAllows(f *account.Facts, groups []*ec2types.SecurityGroup, egress bool, p
 		uncovered = rest
 		return hit
 	}
-	for _, g := range groups {
-		gid := aws.ToString(g.GroupId)
-		perms := g.IpPermissions
-		if egress {
-			perms = g.IpPermissionsEgress
+	for gid, perm := range httpsPermissions(groups, egress) {
+		for _, pair := range perm.UserIdGroupPairs {
+			if Contains(peer.Groups, aws.ToString(pair.GroupId)) {
+				return fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, aws.ToString(pair.GroupId)), true
+			}
 		}
-		for _, perm := range perms {
-			if !permAllowsHTTPS(perm) {
-				continue
+		for _, pl := range perm.PrefixListIds {
+			id := aws.ToString(pl.PrefixListId)
+			if id != "" && id == peer.PrefixList {
+				return fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, id), true
 			}
-			for _, pair := range perm.UserIdGroupPairs {
-				if Contains(peer.Groups, aws.ToString(pair.GroupId)) {
-					return fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, aws.ToString(pair.GroupId)), true
-				}
-			}
-			for _, pl := range perm.PrefixListIds {
-				id := aws.ToString(pl.PrefixListId)
-				if id != "" && id == peer.PrefixList {
-					return fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, id), true
-				}
-				if list := prefixList(f, id); list != nil {
-					for _, c := range list.Cidrs {
-						if cover(c) {
-							via = append(via, fmt.Sprintf("%s allows tcp 443 %s %s (%s)", gid, dir, id, c))
-						}
+			if list := prefixList(f, id); list != nil {
+				for _, c := range list.Cidrs {
+					if cover(c) {
+						via = append(via, fmt.Sprintf("%s allows tcp 443 %s %s (%s)", gid, dir, id, c))
 					}
 				}
 			}
-			for _, r := range perm.IpRanges {
-				if cover(aws.ToString(r.CidrIp)) {
-					via = append(via, fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, aws.ToString(r.CidrIp)))
-				}
+		}
+		for _, r := range perm.IpRanges {
+			if cover(aws.ToString(r.CidrIp)) {
+				via = append(via, fmt.Sprintf("%s allows tcp 443 %s %s", gid, dir, aws.ToString(r.CidrIp)))
 			}
 		}
 	}
@@ -102,19 +93,10 @@ func sgAllows(f *account.Facts, groups []*ec2types.SecurityGroup, egress bool, p
 // customer-managed lists: they may cover the peer, which cannot be judged.
 func uncollectedPrefixLists(f *account.Facts, groups []*ec2types.SecurityGroup, egress bool) []string {
 	var ids []string
-	for _, g := range groups {
-		perms := g.IpPermissions
-		if egress {
-			perms = g.IpPermissionsEgress
-		}
-		for _, perm := range perms {
-			if !permAllowsHTTPS(perm) {
-				continue
-			}
-			for _, pl := range perm.PrefixListIds {
-				if id := aws.ToString(pl.PrefixListId); id != "" && prefixList(f, id) == nil && !Contains(ids, id) {
-					ids = append(ids, id)
-				}
+	for _, perm := range httpsPermissions(groups, egress) {
+		for _, pl := range perm.PrefixListIds {
+			if id := aws.ToString(pl.PrefixListId); id != "" && prefixList(f, id) == nil && !Contains(ids, id) {
+				ids = append(ids, id)
 			}
 		}
 	}
@@ -131,6 +113,24 @@ func uncollectedWarning(ev map[string]any, lists []string, flow string) Finding 
 	return Finding{Status: Warn, Evidence: ev,
 		Message: fmt.Sprintf("%s only if prefix list %s, whose entries were not collected, covers it.", flow, strings.Join(lists, ", ")),
 		Advice:  "Check the entries: " + strings.Join(cmds, "; ")}
+}
+
+// httpsPermissions yields, with their group ID, the groups' egress (or
+// ingress) permissions that take TCP 443.
+func httpsPermissions(groups []*ec2types.SecurityGroup, egress bool) iter.Seq2[string, ec2types.IpPermission] {
+	return func(yield func(string, ec2types.IpPermission) bool) {
+		for _, g := range groups {
+			perms := g.IpPermissions
+			if egress {
+				perms = g.IpPermissionsEgress
+			}
+			for _, perm := range perms {
+				if permAllowsHTTPS(perm) && !yield(aws.ToString(g.GroupId), perm) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // permAllowsHTTPS reports whether a permission's protocol and ports take TCP 443.
