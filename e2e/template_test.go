@@ -213,6 +213,7 @@ func TestPullFailurePattern(t *testing.T) {
 		patternCase{"pull failure still deprovisioning", edit(t, stopped, func(d map[string]any) { d["lastStatus"] = "DEPROVISIONING" }), false},
 		patternCase{"container instance event", loadEvent(t, "testdata/events/container-instance-state-change.json"), false},
 		patternCase{"deployment event", loadEvent(t, "testdata/events/deployment-completed.json"), false},
+		patternCase{"service action event", loadEvent(t, "testdata/events/service-steady-state.json"), false},
 	)
 	otherType, otherSource := edit(t, stopped, func(map[string]any) {}), edit(t, stopped, func(map[string]any) {})
 	otherType["detail-type"], otherSource["source"] = "ECS Service Action", "custom.ecs"
@@ -228,6 +229,21 @@ func TestDeploymentCompletedPattern(t *testing.T) {
 		{"completed", completed, true},
 		{"failed", edit(t, completed, func(d map[string]any) { d["eventName"] = "SERVICE_DEPLOYMENT_FAILED" }), false},
 		{"in progress", edit(t, completed, func(d map[string]any) { d["eventName"] = "SERVICE_DEPLOYMENT_IN_PROGRESS" }), false},
+		{"task state change", loadEvent(t, "testdata/events/stopped-pull-timeout-service.json"), false},
+		{"service steady state", loadEvent(t, "testdata/events/service-steady-state.json"), false},
+	})
+}
+
+func TestServiceSteadyStatePattern(t *testing.T) {
+	steady := loadEvent(t, "testdata/events/service-steady-state.json")
+	otherType := edit(t, steady, func(map[string]any) {})
+	otherType["detail-type"] = "ECS Deployment State Change"
+	runPatternCases(t, templatePatterns(t)["ServiceSteadyState"], []patternCase{
+		{"steady state", steady, true},
+		{"task placement failure", edit(t, steady, func(d map[string]any) { d["eventName"] = "SERVICE_TASK_PLACEMENT_FAILURE" }), false},
+		{"task start impaired", edit(t, steady, func(d map[string]any) { d["eventName"] = "SERVICE_TASK_START_IMPAIRED" }), false},
+		{"under another detail-type", otherType, false},
+		{"deployment completed", loadEvent(t, "testdata/events/deployment-completed.json"), false},
 		{"task state change", loadEvent(t, "testdata/events/stopped-pull-timeout-service.json"), false},
 	})
 }

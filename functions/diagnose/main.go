@@ -1,6 +1,7 @@
 // Command diagnose is the Lambda function EventBridge invokes with the "ECS
-// Task State Change" events of stopped tasks and the "ECS Deployment State
-// Change" events of services. The logic is triage.Handler.
+// Task State Change" events of stopped tasks, and the "ECS Deployment State
+// Change" and "ECS Service Action" events of services. The logic is
+// triage.Handler.
 //
 // Environment: STATE_TABLE, TOPIC_ARN and REMEDIATE_FUNCTION (required), LOG_LEVEL,
 // SLACK_SECRET_ARN (optional: the secret is the webhook URL, or JSON

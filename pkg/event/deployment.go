@@ -10,10 +10,19 @@ import (
 // DetailTypeDeployment is the detail-type of ECS service deployment events.
 const DetailTypeDeployment = "ECS Deployment State Change"
 
+// DetailTypeServiceAction is the detail-type of ECS service action events.
+const DetailTypeServiceAction = "ECS Service Action"
+
 // DeploymentCompleted is the eventName of a deployment whose tasks run and are healthy.
 const DeploymentCompleted = "SERVICE_DEPLOYMENT_COMPLETED"
 
-// Deployment is an EventBridge "ECS Deployment State Change" event.
+// ServiceSteadyState is the service action eventName of a service that runs
+// its desired count of healthy tasks. It is the only sign of recovery when a
+// fix outside a deployment (a security group, an endpoint) lets tasks start.
+const ServiceSteadyState = "SERVICE_STEADY_STATE"
+
+// Deployment is an EventBridge "ECS Deployment State Change" or "ECS Service
+// Action" event: a service event that may say the service recovered.
 type Deployment struct {
 	EventID      string    `json:"eventId"`
 	Region       string    `json:"region"`
@@ -24,6 +33,12 @@ type Deployment struct {
 	EventName    string    `json:"eventName"`
 	DeploymentID string    `json:"deploymentId,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
+}
+
+// Recovered reports whether the event says the service's tasks run again.
+// Every other eventName is well-formed but leaves nothing to do.
+func (d *Deployment) Recovered() bool {
+	return d.EventName == DeploymentCompleted || d.EventName == ServiceSteadyState
 }
 
 // DetailType returns an EventBridge envelope's detail-type, or "" when the
@@ -38,9 +53,10 @@ func DetailType(data []byte) string {
 	return env.DetailType
 }
 
-// ParseDeployment reads an "ECS Deployment State Change" envelope. It returns
-// *InputError for malformed events, and for service ARNs in the old format
-// (service/NAME), which do not name the cluster.
+// ParseDeployment reads an "ECS Deployment State Change" or "ECS Service
+// Action" envelope (a service action has no deploymentId or reason). It
+// returns *InputError for malformed events, and for service ARNs in the old
+// format (service/NAME), which do not name the cluster.
 func ParseDeployment(data []byte) (*Deployment, error) {
 	var env struct {
 		ID         string   `json:"id"`
@@ -58,15 +74,15 @@ func ParseDeployment(data []byte) (*Deployment, error) {
 	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, jsonInputError(err)
 	}
-	if env.DetailType != DetailTypeDeployment || env.Source != wantSource {
-		return nil, inputErrorf("event: detail-type %q from source %q is not a deployment event (%q from %q)",
-			env.DetailType, env.Source, DetailTypeDeployment, wantSource)
+	if env.DetailType != DetailTypeDeployment && env.DetailType != DetailTypeServiceAction || env.Source != wantSource {
+		return nil, inputErrorf("event: detail-type %q from source %q is not a service event (%q or %q from %q)",
+			env.DetailType, env.Source, DetailTypeDeployment, DetailTypeServiceAction, wantSource)
 	}
 	if env.Detail == nil || env.Detail.EventName == "" {
-		return nil, inputErrorf("event: deployment event without detail.eventName")
+		return nil, inputErrorf("event: service event without detail.eventName")
 	}
 	if len(env.Resources) == 0 {
-		return nil, inputErrorf("event: deployment event without resources: the service ARN is missing")
+		return nil, inputErrorf("event: service event without resources: the service ARN is missing")
 	}
 	arn := env.Resources[0]
 	// arn:PARTITION:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE

@@ -9,26 +9,53 @@ import (
 )
 
 func TestParseDeployment(t *testing.T) {
-	data, err := os.ReadFile("testdata/deployment/completed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := ParseDeployment(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Deployment{
+	arn := "arn:aws:ecs:eu-west-1:210987654321:service/payments/payments-api"
+	completed := Deployment{
 		EventID: "ddca6449-b258-46c0-8653-e0e3a6d0c9a1", Region: "eu-west-1",
 		Time:       time.Date(2026, 10, 2, 15, 10, 4, 0, time.UTC),
-		ServiceArn: "arn:aws:ecs:eu-west-1:210987654321:service/payments/payments-api",
-		Cluster:    "payments", Service: "payments-api", EventName: DeploymentCompleted,
+		ServiceArn: arn, Cluster: "payments", Service: "payments-api", EventName: DeploymentCompleted,
 		DeploymentID: "ecs-svc/8830144125590311762", Reason: "ECS deployment ecs-svc/8830144125590311762 completed.",
 	}
-	if *d != want {
-		t.Fatalf("ParseDeployment =\n%+v\nwant\n%+v", *d, want)
+	steady := Deployment{
+		EventID: "5b1f3e0a-7c2d-4e8f-9a61-0d4c2b7e9f13", Region: "eu-west-1",
+		Time:       time.Date(2026, 10, 2, 16, 42, 37, 0, time.UTC),
+		ServiceArn: arn, Cluster: "payments", Service: "payments-api", EventName: ServiceSteadyState,
 	}
-	if got := DetailType(data); got != DetailTypeDeployment {
-		t.Fatalf("DetailType = %q", got)
+	// Each fixture as it is, then with another eventName: well-formed, nothing to do.
+	cases := []struct {
+		file, detailType string
+		base             Deployment
+		eventName        string
+		recovered        bool
+	}{
+		{"completed.json", DetailTypeDeployment, completed, DeploymentCompleted, true},
+		{"completed.json", DetailTypeDeployment, completed, "SERVICE_DEPLOYMENT_IN_PROGRESS", false},
+		{"service-steady-state.json", DetailTypeServiceAction, steady, ServiceSteadyState, true},
+		{"service-steady-state.json", DetailTypeServiceAction, steady, "SERVICE_TASK_PLACEMENT_FAILURE", false},
+	}
+	for _, c := range cases {
+		t.Run(c.eventName, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/deployment/" + c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = []byte(strings.Replace(string(data), c.base.EventName, c.eventName, 1))
+			want := c.base
+			want.EventName = c.eventName
+			d, err := ParseDeployment(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *d != want {
+				t.Fatalf("ParseDeployment =\n%+v\nwant\n%+v", *d, want)
+			}
+			if d.Recovered() != c.recovered {
+				t.Fatalf("Recovered = %v; want %v", d.Recovered(), c.recovered)
+			}
+			if got := DetailType(data); got != c.detailType {
+				t.Fatalf("DetailType = %q; want %q", got, c.detailType)
+			}
+		})
 	}
 }
 
@@ -43,7 +70,8 @@ func TestParseDeploymentRefuses(t *testing.T) {
 	}{
 		{"not JSON", "{", "invalid JSON"},
 		{"an array", "[]", "expected a JSON object"},
-		{"a task event", edit("ECS Deployment State Change", "ECS Task State Change"), "not a deployment event"},
+		{"a task event", edit("ECS Deployment State Change", "ECS Task State Change"), "not a service event"},
+		{"another source", edit(`"aws.ecs"`, `"custom.ecs"`), "not a service event"},
 		{"no detail", edit(`"detail": {`, `"detail-x": {`), "without detail.eventName"},
 		{"no resources", edit(`"resources": ["arn:aws:ecs:eu-west-1:210987654321:service/payments/payments-api"]`, `"resources": []`), "without resources"},
 		{"old service ARN", edit("service/payments/payments-api", "service/payments-api"), "service/CLUSTER/SERVICE"},
@@ -62,10 +90,13 @@ func TestParseDeploymentRefuses(t *testing.T) {
 }
 
 func FuzzParseDeployment(f *testing.F) {
-	if data, err := os.ReadFile("testdata/deployment/completed.json"); err == nil {
-		f.Add(data)
+	for _, name := range []string{"completed.json", "service-steady-state.json"} {
+		if data, err := os.ReadFile("testdata/deployment/" + name); err == nil {
+			f.Add(data)
+		}
 	}
 	f.Add([]byte(`{"detail-type":"ECS Deployment State Change","source":"aws.ecs","resources":["arn:aws:ecs:r:a:service//"],"detail":{"eventName":"X"}}`))
+	f.Add([]byte(`{"detail-type":"ECS Service Action","source":"aws.ecs","resources":["arn:aws:ecs:r:a:service/c/s"],"detail":{"eventName":"SERVICE_STEADY_STATE"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ParseDeployment(data)
 		var ie *InputError

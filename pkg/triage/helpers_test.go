@@ -82,6 +82,17 @@ func deploymentEvent(id, service, eventName string, when time.Time) []byte {
 		id, when.Format(time.RFC3339), service, eventName, id)
 }
 
+// serviceActionEvent is an "ECS Service Action" event, shaped as ECS sends
+// it: no deploymentId or reason, the cluster ARN in detail.
+func serviceActionEvent(id, service, eventName string, when time.Time) []byte {
+	return fmt.Appendf(nil, `{"version": "0", "id": %q, "detail-type": "ECS Service Action", "source": "aws.ecs",
+		"account": "111122223333", "time": %q, "region": "eu-west-1",
+		"resources": ["arn:aws:ecs:eu-west-1:111122223333:service/shop/%s"],
+		"detail": {"eventType": "INFO", "eventName": %q, "clusterArn": "arn:aws:ecs:eu-west-1:111122223333:cluster/shop",
+			"createdAt": %q}}`,
+		id, when.Format(time.RFC3339), service, eventName, when.Format(time.RFC3339Nano))
+}
+
 // countingView serves a snapshot and counts the diagnoses.
 type countingView struct {
 	mu    sync.Mutex

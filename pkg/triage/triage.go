@@ -1,8 +1,8 @@
 // Package triage is the diagnose function's flow. For a stopped task: parse
 // the event, drop redeliveries, count the task in its dedupe window, and for
 // the one task per window that needs it diagnose, notify, and hand the fix
-// plan to the remediate function. For a completed deployment: say "resolved"
-// for the service's notified problems.
+// plan to the remediate function. For a completed deployment or a service
+// in steady state: say "resolved" for the service's notified problems.
 //
 // The state table gates everything but notifying: when it is unreachable,
 // every event is diagnosed and notified (fail open) and nothing is fixed
@@ -69,12 +69,13 @@ var classes = []string{
 	string(event.ClassImage), string(event.ClassRegistry), string(event.ClassUnknown),
 }
 
-// Handle handles an "ECS Task State Change" or "ECS Deployment State Change"
-// event. A malformed event is logged and dropped, since retrying cannot mend
-// it; any other failure is returned, so that Lambda retries the event and
-// finally hands it to the function's failure destination.
+// Handle handles an "ECS Task State Change", "ECS Deployment State Change" or
+// "ECS Service Action" event. A malformed event is logged and dropped, since
+// retrying cannot mend it; any other failure is returned, so that Lambda
+// retries the event and finally hands it to the function's failure destination.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
-	if event.DetailType(raw) == event.DetailTypeDeployment {
+	switch event.DetailType(raw) {
+	case event.DetailTypeDeployment, event.DetailTypeServiceAction:
 		return h.deployment(ctx, raw)
 	}
 	task, err := event.Parse(raw)
@@ -257,7 +258,7 @@ func (h *Handler) rollback(ctx context.Context, log *slog.Logger, id string, cla
 }
 
 // deployment says "resolved" for each notified problem of a service whose
-// deployment completed: its tasks run again.
+// deployment completed or that reached a steady state: its tasks run again.
 func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 	d, err := event.ParseDeployment(raw)
 	var bad *event.InputError
@@ -268,11 +269,15 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	if d.EventName != event.DeploymentCompleted {
+	if !d.Recovered() {
 		return nil
 	}
+	reason := "deployment " + d.DeploymentID + " completed"
+	if d.EventName == event.ServiceSteadyState {
+		reason = "the service reached a steady state"
+	}
 	group := "service:" + d.Service
-	log := h.Log.With("event", d.EventID, "cluster", d.Cluster, "group", group, "deployment", d.DeploymentID)
+	log := h.Log.With("event", d.EventID, "cluster", d.Cluster, "group", group, "eventName", d.EventName, "deployment", d.DeploymentID)
 	// Without the table there is nothing to resolve: fail, so the event is kept.
 	claimed, err := h.State.ClaimEvent(ctx, d.EventID)
 	if err != nil || !claimed {
@@ -294,7 +299,7 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 		}
 		n := &notify.Notice{
 			Kind: notify.Resolved, Region: d.Region, Cluster: d.Cluster, Group: group, Time: d.Time,
-			Count: w.Count, Since: w.Since, Cause: w.Cause, Reason: "deployment " + d.DeploymentID + " completed",
+			Count: w.Count, Since: w.Since, Cause: w.Cause, Reason: reason,
 			Links: notify.Links(d.Region, d.Cluster, group, nil, nil),
 		}
 		if err := h.Notifier.Notify(ctx, n); err != nil {

@@ -182,6 +182,36 @@ func TestDeploymentResolves(t *testing.T) {
 	r.expect(t, notify.Problem)
 }
 
+// A fix outside a deployment (a security group) brings no deployment event:
+// the service's steady state says "resolved" instead.
+func TestSteadyStateResolves(t *testing.T) {
+	r := newRig(t)
+	if err := r.handle(t, taskEvent(t, "e1", "web-0", t0)); err != nil {
+		t.Fatal(err)
+	}
+	r.expect(t, notify.Problem)
+
+	r.table.Now = at(10 * time.Minute)
+	if err := r.handle(t, serviceActionEvent("s0", "web-0", "SERVICE_TASK_PLACEMENT_FAILURE", t0.Add(10*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	r.expect(t) // another service action says nothing and resolves nothing
+
+	r.table.Now = at(20 * time.Minute)
+	if err := r.handle(t, serviceActionEvent("s1", "web-0", "SERVICE_STEADY_STATE", t0.Add(20*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	n := r.expect(t, notify.Resolved)[0]
+	if n.Cause != "network.public-ip" || n.Count != 1 || !n.Since.Equal(t0) || n.Reason != "the service reached a steady state" {
+		t.Fatalf("resolved notice: %+v", n)
+	}
+	// ECS repeats steady state; with nothing open it says nothing.
+	if err := r.handle(t, serviceActionEvent("s2", "web-0", "SERVICE_STEADY_STATE", t0.Add(21*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	r.expect(t)
+}
+
 func TestDeploymentResolvedNoticeIsRetried(t *testing.T) {
 	r := newRig(t)
 	if err := r.handle(t, taskEvent(t, "e1", "web-0", t0)); err != nil {
