@@ -137,7 +137,7 @@ func (r *remediation) applyFixes(ctx context.Context, c *cli) error {
 	}
 	o := fix.Options{View: tgt.view, Writer: tgt.writer, Force: r.force, Who: cliUser()}
 	if r.table != "" {
-		o.Store = state.New(dynamodb.NewFromConfig(tgt.cfg), r.table)
+		o.Store = state.NewLedger(dynamodb.NewFromConfig(tgt.cfg), r.table)
 	}
 	c.progressf("remediating…")
 	res, err := fix.Remediate(ctx, o, task)

@@ -104,7 +104,7 @@ func (u *undoing) record(ctx context.Context, c *cli) (*fix.Change, error) {
 			return nil, err
 		}
 		var ch fix.Change
-		err = state.New(dynamodb.NewFromConfig(cfg), u.table).GetChange(ctx, u.change, &ch)
+		err = state.NewLedger(dynamodb.NewFromConfig(cfg), u.table).GetChange(ctx, u.change, &ch)
 		if errors.Is(err, state.ErrChangeNotFound) {
 			return nil, &badInput{file: "state table " + u.table, err: err}
 		}

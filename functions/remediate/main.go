@@ -53,7 +53,7 @@ func handler(ctx context.Context, log *slog.Logger) (*fix.Handler, error) {
 	return &fix.Handler{
 		View:           account.NewLive(cfg),
 		Writer:         fix.NewLiveWriter(cfg),
-		Store:          state.New(dynamodb.NewFromConfig(cfg), table),
+		Store:          state.NewLedger(dynamodb.NewFromConfig(cfg), table),
 		Table:          table,
 		Publisher:      sns.NewFromConfig(cfg),
 		TopicARN:       os.Getenv("TOPIC_ARN"),

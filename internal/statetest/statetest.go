@@ -81,3 +81,9 @@ func (s *serial) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o
 	defer s.mu.Unlock()
 	return s.db.DeleteItem(ctx, in, opts...)
 }
+
+// Ledger is the remediate function's view of the same table, so that a test
+// can seed fixes and locks that the diagnose side then reads.
+func Ledger(tbl *state.Table) *state.Ledger {
+	return &state.Ledger{DB: tbl.DB, Name: tbl.Name, Now: tbl.Now}
+}

@@ -35,7 +35,8 @@ func TestBreaker(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			store, _ := statetest.New(t)
+			tbl, _ := statetest.New(t)
+			store := statetest.Ledger(tbl)
 			store.Now = clock()
 			for _, f := range tc.history {
 				if err := store.RecordFix(ctx, "prod", "api", f); err != nil {
@@ -92,7 +93,8 @@ func countOld(h []state.Fix) int {
 // A held lock means another run is at work: this one writes nothing.
 func TestBusyServiceIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
-	store, _ := statetest.New(t)
+	tbl, _ := statetest.New(t)
+	store := statetest.Ledger(tbl)
 	if _, err := store.Lock(ctx, "prod", "api", "other-run", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,8 @@ func TestBusyServiceIsLeftAlone(t *testing.T) {
 
 // An unreachable table means no fix at all.
 func TestUnreachableTableFailsClosed(t *testing.T) {
-	store, _ := statetest.New(t)
+	tbl, _ := statetest.New(t)
+	store := statetest.Ledger(tbl)
 	store.Name = "no-such-table"
 	snap := publicNoIP("enabled")
 	w := &countingWriter{Writer: NewSnapshotWriter(snap)}

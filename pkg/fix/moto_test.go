@@ -149,7 +149,8 @@ func (w *world) ingressFromTask(t *testing.T) int {
 
 func TestMotoIngressAddedOnceWhenRunTwice(t *testing.T) {
 	w := newWorld(t, "enabled", false)
-	store, _ := statetest.New(t)
+	tbl, _ := statetest.New(t)
+	store := statetest.Ledger(tbl)
 	ctx := context.Background()
 	res, err := Remediate(ctx, w.options(store), w.task)
 	if err != nil || res.Outcome != OutcomeChanged || len(res.Actions) != 1 || res.Actions[0].Status != StatusVerified || res.Actions[0].Target != w.epSG {
@@ -187,7 +188,8 @@ func TestMotoIngressAddedOnceWhenRunTwice(t *testing.T) {
 
 func TestMotoIngressAddedOnceUnderConcurrency(t *testing.T) {
 	w := newWorld(t, "enabled", false)
-	store, _ := statetest.New(t)
+	tbl, _ := statetest.New(t)
+	store := statetest.Ledger(tbl)
 	ctx := context.Background()
 	var mu sync.Mutex
 	outcomes := map[string]int{}
@@ -277,7 +279,8 @@ func TestMotoNoTagNoWrite(t *testing.T) {
 	for _, public := range []bool{false, true} {
 		t.Run(fmt.Sprint("public=", public), func(t *testing.T) {
 			w := newWorld(t, "", public)
-			store, _ := statetest.New(t)
+			tbl, _ := statetest.New(t)
+			store := statetest.Ledger(tbl)
 			res, err := Remediate(context.Background(), w.options(store), w.task)
 			if err != nil {
 				t.Fatal(err)

@@ -36,7 +36,7 @@ type DedupeKey struct {
 }
 
 func (k DedupeKey) key() map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str("dedupe#" + k.Cluster + "#" + k.Group + "#" + k.Class)}
+	return map[string]types.AttributeValue{attrPK: str(PrefixDedupe + k.Cluster + "#" + k.Group + "#" + k.Class)}
 }
 
 // Outcome says what Count did with a failed task.

@@ -41,7 +41,7 @@ func wroteBy(item map[string]types.AttributeValue, tok string) bool {
 }
 
 func eventKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str("event#" + id)}
+	return map[string]types.AttributeValue{attrPK: str(PrefixEvent + id)}
 }
 
 // ClaimEvent records an EventBridge event ID as taken. It reports false when

@@ -26,8 +26,8 @@ const FixWindow = 24 * time.Hour
 // taken over, since DynamoDB's TTL deletes items only eventually. An owner
 // that finds the lock its own (the SDK retried a write whose answer was lost)
 // holds it. unlock releases the lock if it is still ours.
-func (t *Table) Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
-	key := "lock#" + cluster + "#" + service
+func (t *Ledger) Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
+	key := PrefixLock + cluster + "#" + service
 	now := t.Now()
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(t.Name),
@@ -92,10 +92,10 @@ func VerifiedFix(recent []Fix, cause string) (Fix, bool) {
 	return Fix{}, false
 }
 
-func fixesKey(cluster, service string) string { return "fixes#" + cluster + "#" + service }
+func fixesKey(cluster, service string) string { return PrefixFixes + cluster + "#" + service }
 
 // RecentFixes returns the fixes applied to a service within FixWindow, oldest first.
-func (t *Table) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
+func (t *Ledger) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
 	it, err := t.fixes(ctx, fixesKey(cluster, service))
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (t *Table) RecentFixes(ctx context.Context, cluster, service string) ([]Fix
 }
 
 // fixes reads a service's record with the fixes outside the window dropped.
-func (t *Table) fixes(ctx context.Context, key string) (fixesItem, error) {
+func (t *Ledger) fixes(ctx context.Context, key string) (fixesItem, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{attrPK: str(key)},
@@ -129,7 +129,7 @@ func (t *Table) fixes(ctx context.Context, key string) (fixesItem, error) {
 
 // RecordFix appends a fix to the service's record, dropping fixes older than
 // FixWindow so the item stays small. A concurrent append makes it retry.
-func (t *Table) RecordFix(ctx context.Context, cluster, service string, f Fix) error {
+func (t *Ledger) RecordFix(ctx context.Context, cluster, service string, f Fix) error {
 	key := fixesKey(cluster, service)
 	for range 5 {
 		it, err := t.fixes(ctx, key)
@@ -166,8 +166,8 @@ func jsonTags(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
 // PutChange stores the audit record of one applied change under
 // change#<id>. rec is encoded by its json tags. An existing record is never
 // overwritten: audit records are write-once.
-func (t *Table) PutChange(ctx context.Context, id string, rec any) error {
-	key := "change#" + id
+func (t *Ledger) PutChange(ctx context.Context, id string, rec any) error {
+	key := PrefixChange + id
 	item, err := attributevalue.MarshalMapWithOptions(rec, jsonTags)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
@@ -189,8 +189,8 @@ func (t *Table) PutChange(ctx context.Context, id string, rec any) error {
 
 // GetChange reads the record stored by PutChange into rec. It returns
 // ErrChangeNotFound when there is none.
-func (t *Table) GetChange(ctx context.Context, id string, rec any) error {
-	key := "change#" + id
+func (t *Ledger) GetChange(ctx context.Context, id string, rec any) error {
+	key := PrefixChange + id
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{attrPK: str(key)},

@@ -13,7 +13,7 @@ import (
 )
 
 func TestLock(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	tbl.Now = at(0)
 	ctx := context.Background()
 	unlockA, err := tbl.Lock(ctx, "prod", "api", "a", time.Minute)
@@ -51,7 +51,7 @@ func TestLock(t *testing.T) {
 }
 
 func TestLockIsExclusiveUnderConcurrency(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	ctx := context.Background()
 	var won, lost atomic.Int32
 	var wg sync.WaitGroup
@@ -75,7 +75,7 @@ func TestLockIsExclusiveUnderConcurrency(t *testing.T) {
 }
 
 func TestRecentFixes(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	ctx := context.Background()
 	for _, h := range []time.Duration{0, time.Hour, 23 * time.Hour} {
 		tbl.Now = at(h)
@@ -97,7 +97,7 @@ func TestRecentFixes(t *testing.T) {
 }
 
 func TestRecordFixUnderConcurrency(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	tbl.Now = at(0)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -124,7 +124,7 @@ type record struct {
 }
 
 func TestChangeRecords(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	ctx := context.Background()
 	in := record{ID: "chg-1", When: t0, Rules: []string{"sgr-1", "sgr-2"}}
 	in.Before.Assign = "DISABLED"
@@ -149,7 +149,7 @@ func TestChangeRecords(t *testing.T) {
 // An unreachable table is an error, never a lock or an empty history: the
 // remediation then does not fix (fails closed).
 func TestRemediationStateFailsClosed(t *testing.T) {
-	tbl, _ := statetest.New(t)
+	tbl := newLedger(t)
 	tbl.Name = "no-such-table"
 	ctx := context.Background()
 	if _, err := tbl.Lock(ctx, "prod", "api", "a", time.Minute); err == nil || errors.Is(err, state.ErrLocked) {
@@ -164,4 +164,9 @@ func TestRemediationStateFailsClosed(t *testing.T) {
 	if err := tbl.PutChange(ctx, "chg-1", record{}); err == nil {
 		t.Error("PutChange on a missing table succeeded")
 	}
+}
+
+func newLedger(t *testing.T) *state.Ledger {
+	tbl, _ := statetest.New(t)
+	return statetest.Ledger(tbl)
 }

@@ -7,9 +7,15 @@
 //
 //	event#<eventId>                      processed EventBridge event IDs
 //	dedupe#<cluster>#<group>#<class>     one notification window (see dedupe.go)
+//	delivery#<noticeId>#<channel>        one notice delivered on one channel
 //	lock#<cluster>#<service>             one remediation at a time
 //	fixes#<cluster>#<service>            applied fixes, for the circuit breaker
-//	change#<changeId>                    audit record of one applied change
+//	change#<changeId>                    audit record of one change (write-ahead)
+//	run#<requestId>                      the changes one remediate request made
+//
+// The diagnose function writes only the first three and reads fixes#; the
+// remediate function only the last four. template.yaml fences each role to
+// its own prefixes (dynamodb:LeadingKeys), from DiagnoseKeys and RemediateKeys.
 package state
 
 import (
@@ -23,15 +29,40 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// DynamoDB is the narrow part of the DynamoDB client the table uses.
-type DynamoDB interface {
+// Key prefixes, the one place they are spelled.
+const (
+	PrefixEvent    = "event#"
+	PrefixDedupe   = "dedupe#"
+	PrefixDelivery = "delivery#"
+	PrefixLock     = "lock#"
+	PrefixFixes    = "fixes#"
+	PrefixChange   = "change#"
+	PrefixRun      = "run#"
+)
+
+// DiagnoseKeys are the prefixes the diagnose function writes; it also reads
+// PrefixFixes, to escalate a cause that came back after a fix.
+var DiagnoseKeys = []string{PrefixEvent, PrefixDedupe, PrefixDelivery}
+
+// RemediateKeys are the prefixes the remediate function reads and writes.
+var RemediateKeys = []string{PrefixLock, PrefixFixes, PrefixChange, PrefixRun}
+
+// ItemStore is the part of the DynamoDB client a Ledger uses: the remediate
+// function's calls, and all its role is granted.
+type ItemStore interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
-// Table is the state table.
+// DynamoDB is the part of the DynamoDB client a Table uses: the diagnose
+// function's calls.
+type DynamoDB interface {
+	ItemStore
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Table is the state table as the diagnose function uses it.
 type Table struct {
 	DB   DynamoDB
 	Name string
@@ -44,6 +75,29 @@ type Table struct {
 // New returns a table using the real clock.
 func New(db DynamoDB, name string) *Table {
 	return &Table{DB: db, Name: name, Now: time.Now}
+}
+
+// Ledger is the state table as the remediate function uses it: locks, the
+// circuit breaker and change records.
+type Ledger struct {
+	DB   ItemStore
+	Name string
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// NewLedger returns a ledger using the real clock.
+func NewLedger(db ItemStore, name string) *Ledger {
+	return &Ledger{DB: db, Name: name, Now: time.Now}
+}
+
+// ledger is the table's view of the remediate function's records.
+func (t *Table) ledger() *Ledger { return &Ledger{DB: t.DB, Name: t.Name, Now: t.Now} }
+
+// RecentFixes is Ledger.RecentFixes: the diagnose function escalates a cause
+// that came back after a verified fix.
+func (t *Table) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
+	return t.ledger().RecentFixes(ctx, cluster, service)
 }
 
 // Key attribute names.

@@ -316,7 +316,7 @@ func TestEscalationAfterVerifiedFix(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t)
-			if err := r.table.RecordFix(context.Background(), "shop", "web-0", c.fix); err != nil {
+			if err := statetest.Ledger(r.table).RecordFix(context.Background(), "shop", "web-0", c.fix); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.handle(t, taskEvent(t, "e1", "web-0", t0)); err != nil {
