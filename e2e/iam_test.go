@@ -203,8 +203,16 @@ func TestTemplateGrantsNoWildcardActions(t *testing.T) {
 			}
 		}
 	}
+	// Nothing revokes: undo is a person's act.
+	for _, fn := range []string{"DiagnoseFunction", "RemediateFunction"} {
+		for _, revoke := range []string{"ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"} {
+			if granted(revoke, templateGrants(t, fn)) {
+				t.Errorf("%s may %s", fn, revoke)
+			}
+		}
+	}
 	// Only remediate writes.
-	for _, write := range []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ecs:UpdateService"} {
+	for _, write := range []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ecs:UpdateService"} {
 		if granted(write, templateGrants(t, "DiagnoseFunction")) {
 			t.Errorf("diagnose may %s", write)
 		}

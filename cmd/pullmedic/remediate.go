@@ -243,7 +243,7 @@ type target struct {
 	snap   *account.Snapshot // nil when live
 	cfg    aws.Config        // live only
 	view   account.View
-	writer fix.Writer
+	writer fix.Undoer
 }
 
 func openTarget(ctx context.Context, c *cli, snapshot, region string) (*target, error) {
@@ -260,7 +260,7 @@ func openTarget(ctx context.Context, c *cli, snapshot, region string) (*target, 
 	if err != nil {
 		return nil, err
 	}
-	return &target{cfg: cfg, view: account.NewLive(cfg), writer: fix.NewLiveWriter(cfg)}, nil
+	return &target{cfg: cfg, view: account.NewLive(cfg), writer: fix.NewLiveUndoer(cfg)}, nil
 }
 
 func (t *target) saveSnapshot(c *cli, path string) error {

@@ -62,7 +62,7 @@ func changeID(c *Change) string {
 // change added, or puts back the service's previous assignPublicIp (its
 // subnets and security groups stay as they are now). Reverting what is
 // already reverted succeeds.
-func Undo(ctx context.Context, w Writer, c Change) error {
+func Undo(ctx context.Context, w Undoer, c Change) error {
 	var err error
 	switch c.Action {
 	case rules.ActionAllowFromTask, rules.ActionAllowEgress:

@@ -13,10 +13,16 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// EC2API is the part of the EC2 client the live writer uses.
+// EC2API is the part of the EC2 client the live writer uses: it adds rules,
+// and finds the rules that already hold a permission it was asked to add.
 type EC2API interface {
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.AuthorizeSecurityGroupIngressInput, opts ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *ec2.AuthorizeSecurityGroupEgressInput, opts ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupEgressOutput, error)
+	ec2.DescribeSecurityGroupRulesAPIClient
+}
+
+// EC2RevokeAPI is the part of the EC2 client only undo uses.
+type EC2RevokeAPI interface {
 	RevokeSecurityGroupIngress(ctx context.Context, in *ec2.RevokeSecurityGroupIngressInput, opts ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error)
 	RevokeSecurityGroupEgress(ctx context.Context, in *ec2.RevokeSecurityGroupEgressInput, opts ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupEgressOutput, error)
 }
@@ -38,6 +44,17 @@ type LiveWriter struct {
 // must be the task's (the event's).
 func NewLiveWriter(cfg aws.Config) *LiveWriter {
 	return &LiveWriter{EC2: ec2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg)}
+}
+
+// LiveUndoer is a LiveWriter that can revoke too.
+type LiveUndoer struct {
+	*LiveWriter
+	Revoke EC2RevokeAPI
+}
+
+// NewLiveUndoer returns an undoer using clients built from cfg.
+func NewLiveUndoer(cfg aws.Config) *LiveUndoer {
+	return &LiveUndoer{LiveWriter: NewLiveWriter(cfg), Revoke: ec2.NewFromConfig(cfg)}
 }
 
 // Error codes that mean "already in that state".
@@ -72,7 +89,7 @@ func (w *LiveWriter) AuthorizeIngress(ctx context.Context, groupID string, perm 
 		GroupId: aws.String(groupID), IpPermissions: []ec2types.IpPermission{perm},
 	})
 	if err != nil {
-		return nil, classify("AuthorizeSecurityGroupIngress "+groupID, err)
+		return w.existing(ctx, groupID, false, perm, classify("AuthorizeSecurityGroupIngress "+groupID, err))
 	}
 	return ruleIDs(out.SecurityGroupRules), nil
 }
@@ -82,20 +99,61 @@ func (w *LiveWriter) AuthorizeEgress(ctx context.Context, groupID string, perm e
 		GroupId: aws.String(groupID), IpPermissions: []ec2types.IpPermission{perm},
 	})
 	if err != nil {
-		return nil, classify("AuthorizeSecurityGroupEgress "+groupID, err)
+		return w.existing(ctx, groupID, true, perm, classify("AuthorizeSecurityGroupEgress "+groupID, err))
 	}
 	return ruleIDs(out.SecurityGroupRules), nil
 }
 
-func (w *LiveWriter) RevokeIngress(ctx context.Context, groupID string, ids []string) error {
-	_, err := w.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+// existing returns, with an ErrAlreadyInState error, the IDs of the group's
+// rules that hold perm; any other error comes back as it is.
+func (w *LiveWriter) existing(ctx context.Context, groupID string, egress bool, perm ec2types.IpPermission, err error) ([]string, error) {
+	if !errors.Is(err, ErrAlreadyInState) {
+		return nil, err
+	}
+	p := ec2.NewDescribeSecurityGroupRulesPaginator(w.EC2, &ec2.DescribeSecurityGroupRulesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{groupID}}},
+	})
+	var ids []string
+	for p.HasMorePages() {
+		page, perr := p.NextPage(ctx)
+		if perr != nil {
+			return nil, fmt.Errorf("%w; and the existing rule could not be read: DescribeSecurityGroupRules %s: %w", err, groupID, perr)
+		}
+		for _, r := range page.SecurityGroupRules {
+			if aws.ToBool(r.IsEgress) == egress && holds(r, perm) {
+				ids = append(ids, aws.ToString(r.SecurityGroupRuleId))
+			}
+		}
+	}
+	return ids, err
+}
+
+// holds reports whether a security group rule is the single-peer permission perm.
+func holds(r ec2types.SecurityGroupRule, perm ec2types.IpPermission) bool {
+	if aws.ToString(r.IpProtocol) != aws.ToString(perm.IpProtocol) ||
+		aws.ToInt32(r.FromPort) != aws.ToInt32(perm.FromPort) || aws.ToInt32(r.ToPort) != aws.ToInt32(perm.ToPort) {
+		return false
+	}
+	switch {
+	case len(perm.UserIdGroupPairs) > 0:
+		return r.ReferencedGroupInfo != nil && aws.ToString(r.ReferencedGroupInfo.GroupId) == aws.ToString(perm.UserIdGroupPairs[0].GroupId)
+	case len(perm.PrefixListIds) > 0:
+		return aws.ToString(r.PrefixListId) == aws.ToString(perm.PrefixListIds[0].PrefixListId)
+	case len(perm.IpRanges) > 0:
+		return aws.ToString(r.CidrIpv4) == aws.ToString(perm.IpRanges[0].CidrIp)
+	}
+	return false
+}
+
+func (w *LiveUndoer) RevokeIngress(ctx context.Context, groupID string, ids []string) error {
+	_, err := w.Revoke.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
 		GroupId: aws.String(groupID), SecurityGroupRuleIds: ids,
 	})
 	return classify("RevokeSecurityGroupIngress "+groupID, err)
 }
 
-func (w *LiveWriter) RevokeEgress(ctx context.Context, groupID string, ids []string) error {
-	_, err := w.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{
+func (w *LiveUndoer) RevokeEgress(ctx context.Context, groupID string, ids []string) error {
+	_, err := w.Revoke.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{
 		GroupId: aws.String(groupID), SecurityGroupRuleIds: ids,
 	})
 	return classify("RevokeSecurityGroupEgress "+groupID, err)

@@ -71,7 +71,7 @@ func (w *SnapshotWriter) authorize(groupID string, egress bool, perm ec2types.Ip
 	list := perms(g, egress)
 	for _, p := range *list {
 		if permissionRuleID(groupID, egress, p) == id {
-			return nil, fmt.Errorf("%s: %w", id, ErrAlreadyInState)
+			return []string{id}, fmt.Errorf("%s: %w", id, ErrAlreadyInState)
 		}
 	}
 	*list = append(*list, perm)

@@ -11,21 +11,31 @@ import (
 )
 
 // Writer is every change pullmedic can make, and nothing else. The diagnosis
-// path never holds one, so it cannot write even by mistake.
+// path never holds one, so it cannot write even by mistake; the remediate
+// function holds only a Writer, so it cannot revoke either.
 type Writer interface {
 	// AuthorizeIngress and AuthorizeEgress add one permission to a security
 	// group and return the IDs of the security group rules they created.
+	// When the permission exists already they return ErrAlreadyInState with
+	// the IDs of the rules that hold it, so that a retried write that went
+	// through the first time can still be recorded and undone.
 	AuthorizeIngress(ctx context.Context, groupID string, perm ec2types.IpPermission) ([]string, error)
 	AuthorizeEgress(ctx context.Context, groupID string, perm ec2types.IpPermission) ([]string, error)
-	// RevokeIngress and RevokeEgress remove exactly the rules named.
-	RevokeIngress(ctx context.Context, groupID string, ruleIDs []string) error
-	RevokeEgress(ctx context.Context, groupID string, ruleIDs []string) error
 	// SetServicePublicIP sets a service's assignPublicIp and nothing else: it
 	// reads the service's awsvpc configuration at the time of the write and
 	// writes it back with only that field changed, so subnets and security
 	// groups changed since the diagnosis (or since the fix, for undo) stay.
 	// It returns the configuration before and after.
 	SetServicePublicIP(ctx context.Context, cluster, service string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error)
+}
+
+// Undoer is a Writer that can also take back what it added: a person's
+// `pullmedic undo`, never a Lambda function.
+type Undoer interface {
+	Writer
+	// RevokeIngress and RevokeEgress remove exactly the rules named.
+	RevokeIngress(ctx context.Context, groupID string, ruleIDs []string) error
+	RevokeEgress(ctx context.Context, groupID string, ruleIDs []string) error
 }
 
 // ErrAlreadyInState is returned (wrapped) by a Writer when the account already
