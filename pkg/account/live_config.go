@@ -4,15 +4,22 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // maxAttempts is how often a call is tried unless AWS_MAX_ATTEMPTS (or
 // max_attempts in the profile) says otherwise.
 const maxAttempts = 5
+
+// AttemptTimeout bounds one HTTP attempt of any AWS call (state table, SNS,
+// reads, writes): a hung endpoint costs one attempt, then the retryer moves
+// on, and the caller's deadline bounds the whole call.
+const AttemptTimeout = 4 * time.Second
 
 // LoadConfig loads the SDK config the usual way (environment, profile, SSO,
 // AWS_ENDPOINT_URL) with the standard retryer, which backs off with jitter
@@ -29,6 +36,7 @@ func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	}
 	// Set after loading: a retryer passed to LoadDefaultConfig makes it skip
 	// reading max attempts from the environment and profile.
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)
 	attempts := cmp.Or(cfg.RetryMaxAttempts, maxAttempts)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
