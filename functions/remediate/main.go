@@ -1,5 +1,5 @@
 // Command remediate is the Lambda function that diagnose invokes
-// asynchronously when a cluster opts into auto-fix. The logic is fix.Handler.
+// asynchronously when a cluster opts into auto-fix. The logic is remediate.Handler.
 //
 // Environment: STATE_TABLE (required: without the table nothing is fixed),
 // TOPIC_ARN (where results go), MAX_FIXES_PER_DAY (circuit breaker, default 3), LOG_LEVEL;
@@ -20,6 +20,7 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/remediate"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
@@ -33,7 +34,7 @@ func main() {
 	})
 }
 
-func handler(ctx context.Context, log *slog.Logger) (*fix.Handler, error) {
+func handler(ctx context.Context, log *slog.Logger) (*remediate.Handler, error) {
 	table := os.Getenv("STATE_TABLE")
 	if table == "" {
 		return nil, fmt.Errorf("STATE_TABLE is not set")
@@ -50,7 +51,7 @@ func handler(ctx context.Context, log *slog.Logger) (*fix.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fix.Handler{
+	return &remediate.Handler{
 		View:           account.NewLive(cfg),
 		Writer:         fix.NewLiveWriter(cfg),
 		Store:          state.NewLedger(dynamodb.NewFromConfig(cfg), table),

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 )
@@ -30,4 +31,16 @@ func Run(name string, build func(context.Context, *slog.Logger) (handler any, er
 		os.Exit(1)
 	}
 	lambda.Start(h)
+}
+
+// Budget is the share of an invocation's time the work may use: it ends
+// margin before the Lambda deadline, so that the function still has time to
+// log, release its lock and return an error that Lambda retries, instead of
+// being cut off mid-write. Without a deadline (tests, the CLI) it is ctx.
+func Budget(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }

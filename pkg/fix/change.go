@@ -48,13 +48,11 @@ type State struct {
 	AwsvpcConfiguration *ecstypes.AwsVpcConfiguration `json:"awsvpcConfiguration,omitempty"`
 }
 
-// changeID is derived from what the change is and when, so that a snapshot
-// run with a fixed clock always yields the same IDs.
-func changeID(c *Change) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{
-		c.Action, c.Target, c.Why.Task, c.Why.Rule, c.When.UTC().Format(time.RFC3339Nano),
-		strings.Join(c.SecurityGroupRuleIDs, ","),
-	}, "|")))
+// changeID is derived from the request and what the write is, so that every
+// try of a request gives a write the same ID: a retry finds the intent and
+// the record of the try before.
+func changeID(request string, o op) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{request, o.action, o.target, o.peer()}, "|")))
 	return "chg-" + hex.EncodeToString(sum[:])[:16]
 }
 

@@ -217,3 +217,18 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// described adds ECS's description of the task to the snapshot, as
+// DescribeTasks gives it within the hour after the stop.
+func described(s *account.Snapshot, t *event.Task, stoppedReason string) *account.Snapshot {
+	kv := func(k, v string) ecstypes.KeyValuePair {
+		return ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)}
+	}
+	s.ECS.Tasks = append(s.ECS.Tasks, ecstypes.Task{
+		TaskArn: aws.String(t.TaskArn), ClusterArn: aws.String(t.ClusterArn), TaskDefinitionArn: aws.String(t.TaskDefinitionArn),
+		Group: aws.String(t.Group), LastStatus: aws.String("STOPPED"), StoppedReason: aws.String(stoppedReason),
+		Attachments: []ecstypes.Attachment{{Type: aws.String("ElasticNetworkInterface"),
+			Details: []ecstypes.KeyValuePair{kv("subnetId", t.SubnetID), kv("networkInterfaceId", t.ENIID)}}},
+	})
+	return s
+}

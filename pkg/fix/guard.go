@@ -100,18 +100,20 @@ func https443() ec2types.IpPermission {
 }
 
 // taskGroup is the task security group the step names (sourceGroupId or
-// groupId), else the task's first. It must be one of the task's groups.
+// groupId), else the task's first. It must be one of the groups of the
+// service's current network configuration: never one the event's ENI names.
 func taskGroup(f *account.Facts, s rules.Step, key string) (string, error) {
-	sgs := f.TaskSecurityGroups()
-	if len(sgs) == 0 {
-		return "", fmt.Errorf("the task's security groups are unknown")
+	cfg := serviceNetwork(f.Service())
+	if cfg == nil || len(cfg.SecurityGroups) == 0 {
+		return "", fmt.Errorf("the service's security groups are unknown")
 	}
+	sgs := cfg.SecurityGroups
 	g := sgs[0]
 	if err := param(s, key, &g); err != nil {
 		return "", err
 	}
 	if !slices.Contains(sgs, g) {
-		return "", fmt.Errorf("%s is not a security group of the task", g)
+		return "", fmt.Errorf("%s is not a security group of service %s", g, aws.ToString(f.Service().ServiceName))
 	}
 	return g, nil
 }
@@ -226,11 +228,16 @@ func enablePublicIP(f *account.Facts, s rules.Step, rule string) ([]op, error) {
 	if s.Target != "" && !sameName(arn, aws.ToString(svc.ServiceName), s.Target) {
 		return nil, fmt.Errorf("%s is not the task's service %s", s.Target, arn)
 	}
-	if svc.NetworkConfiguration == nil || svc.NetworkConfiguration.AwsvpcConfiguration == nil {
+	cfg := serviceNetwork(svc)
+	if cfg == nil || len(cfg.Subnets) == 0 {
 		return nil, fmt.Errorf("service %s has no awsvpc network configuration", arn)
 	}
-	if igw := defaultTarget(f, f.Task.SubnetID); !strings.HasPrefix(igw, "igw-") {
-		return nil, fmt.Errorf("subnet %s is private (its default route goes to %q, not an internet gateway): a public IP would not help", f.Task.SubnetID, igw)
+	// Every subnet the service may place a task in must be public: a task in
+	// a private one would get a public IP it cannot use.
+	for _, subnet := range cfg.Subnets {
+		if igw := defaultTarget(f, f.VPCID(), subnet); !strings.HasPrefix(igw, "igw-") {
+			return nil, fmt.Errorf("service subnet %s is private (its default route goes to %q, not an internet gateway): a public IP would not help", subnet, igw)
+		}
 	}
 	cluster := aws.ToString(svc.ClusterArn)
 	if cluster == "" {
@@ -239,10 +246,10 @@ func enablePublicIP(f *account.Facts, s rules.Step, rule string) ([]op, error) {
 	return []op{{action: s.Action, rule: rule, target: arn, cluster: cluster}}, nil
 }
 
-// defaultTarget is where the subnet's working 0.0.0.0/0 route goes: an
-// igw-, nat- or other ID, or "" without one.
-func defaultTarget(f *account.Facts, subnetID string) string {
-	rt, _ := f.RouteTableFor(subnetID)
+// defaultTarget is where the working 0.0.0.0/0 route of a subnet of the
+// VPC goes: an igw-, nat- or other ID, or "" without one.
+func defaultTarget(f *account.Facts, vpcID, subnetID string) string {
+	rt, _ := f.RouteTableIn(vpcID, subnetID)
 	if rt == nil {
 		return ""
 	}
@@ -261,7 +268,7 @@ func defaultTarget(f *account.Facts, subnetID string) string {
 // internetPath reports whether the subnet reaches the internet: a default
 // route to an internet gateway, or to a public NAT gateway that is available.
 func internetPath(f *account.Facts) bool {
-	t := defaultTarget(f, f.Task.SubnetID)
+	t := defaultTarget(f, f.VPCID(), f.Task.SubnetID)
 	if strings.HasPrefix(t, "igw-") {
 		return true
 	}

@@ -156,9 +156,18 @@ func TestMotoIngressAddedOnceWhenRunTwice(t *testing.T) {
 	if err != nil || res.Outcome != OutcomeChanged || len(res.Actions) != 1 || res.Actions[0].Status != StatusVerified || res.Actions[0].Target != w.epSG {
 		t.Fatalf("first run: %v %s", err, mustJSON(t, res))
 	}
-	res2, err := Remediate(ctx, w.options(store), w.task)
+	// The next failed task of the service finds nothing left to do.
+	next := *w.task
+	next.EventID = "next-event"
+	res2, err := Remediate(ctx, w.options(store), &next)
 	if err != nil || res2.Outcome != OutcomeUnchanged || len(res2.Changes) != 0 {
 		t.Errorf("second run: %v %s", err, mustJSON(t, res2))
+	}
+	// The same request again (Lambda's retry after a failed publish) writes
+	// nothing and reports the change its first try made.
+	res3, err := Remediate(ctx, w.options(store), w.task)
+	if err != nil || res3.Outcome != OutcomeChanged || len(res3.Changes) != 1 || res3.Changes[0].ChangeID != res.Changes[0].ChangeID {
+		t.Errorf("the same request again: %v %s", err, mustJSON(t, res3))
 	}
 	if n := w.calls.Count("AuthorizeSecurityGroupIngress"); n != 1 {
 		t.Errorf("AuthorizeSecurityGroupIngress called %d times, want 1", n)

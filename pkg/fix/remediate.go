@@ -32,12 +32,16 @@ const DefaultMaxFixesPerDay = 3
 const defaultLockTTL = 5 * time.Minute
 
 // Store is the shared state a remediation needs: a lock per service, the
-// circuit breaker's history and the audit records. *state.Table implements it.
+// circuit breaker's history, and the change records, written ahead of each
+// write. *state.Ledger implements it.
 type Store interface {
 	Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error)
 	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
 	RecordFix(ctx context.Context, cluster, service string, f state.Fix) error
 	PutChange(ctx context.Context, id string, rec any) error
+	GetChange(ctx context.Context, id string, rec any) error
+	PutRun(ctx context.Context, id string, rec any) error
+	GetRun(ctx context.Context, id string, rec any) (bool, error)
 }
 
 // Options configure one remediation.
@@ -79,16 +83,22 @@ type run struct {
 	ops   []pending
 }
 
-// pending is a resolved write waiting to be applied, with its line in the result.
+// pending is a resolved write waiting to be applied, with the ID its change
+// will have and its line in the result. retried: an earlier try of the same
+// request wrote its intent, so finding it already made means that try made it.
 type pending struct {
 	op
-	line int
+	id      string
+	line    int
+	retried bool
 }
 
 // Remediate diagnoses the task on fresh state and applies the fixes that are
-// still needed, allowed and safe. The error is non-nil when nothing can be
-// decided (the state cannot be read) or when a change was made but could not
-// be recorded; the result is then still returned if there is one.
+// still needed, allowed and safe. The error is non-nil when nothing may be
+// decided (a read the guard rails need failed, or the table is unreachable)
+// or when a write or its record failed: the caller's retry then completes
+// the work, reporting what the earlier try changed. A request that live
+// state does not bear out returns a result with outcome "refused", no error.
 func Remediate(ctx context.Context, o Options, t *event.Task) (*Result, error) {
 	if o.View == nil || o.Writer == nil || t == nil {
 		return nil, errors.New("fix: Remediate needs a View, a Writer and a task")
@@ -103,25 +113,35 @@ func Remediate(ctx context.Context, o Options, t *event.Task) (*Result, error) {
 		o.Logger = slog.Default()
 	}
 	r := &run{Options: o, task: t, now: o.Now().UTC()}
-	if err := r.diagnose(ctx); err != nil {
-		return nil, err
+	if err := r.prepare(ctx); err != nil || r.res.Outcome == OutcomeRefused {
+		return r.res, err
 	}
-	r.decide()
-	if r.opt.Mode == rules.ModeApply && len(r.ops) > 0 && r.Store != nil {
-		unlock, outcome, err := r.guardService(ctx)
+	if r.opt.Mode == rules.ModeApply && r.Store != nil {
+		prev, err := r.loadRun(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if outcome != "" {
-			r.hold(outcome)
-			return r.res, nil
+		if len(r.ops) > 0 || len(prev.Intents) > 0 {
+			unlock, err := r.lock(ctx, len(prev.Intents) > 0)
+			if err != nil || unlock == nil {
+				return r.res, err
+			}
+			defer r.release(ctx, unlock)
+			// Under the lock, decide again: another run may have fixed it meanwhile.
+			if err := r.prepare(ctx); err != nil || r.res.Outcome == OutcomeRefused {
+				return r.res, err
+			}
+			if err := r.recover(ctx, prev); err != nil {
+				return r.res, err
+			}
+			if outcome, err := r.breaker(ctx); err != nil || outcome != "" {
+				r.hold(outcome)
+				return r.res, err
+			}
+			if err := r.begin(ctx, prev); err != nil {
+				return r.res, err
+			}
 		}
-		defer r.release(ctx, unlock)
-		// Under the lock, decide again: another run may have fixed it meanwhile.
-		if err := r.diagnose(ctx); err != nil {
-			return nil, err
-		}
-		r.decide()
 	}
 	if r.opt.Mode != rules.ModeApply {
 		return r.res, nil
@@ -132,6 +152,53 @@ func Remediate(ctx context.Context, o Options, t *event.Task) (*Result, error) {
 		errs = append(errs, r.recordFix(ctx))
 	}
 	return r.res, errors.Join(errs...)
+}
+
+// prepare diagnoses on fresh state, grounds the request in it, and decides.
+// A refusal leaves a result with outcome "refused".
+func (r *run) prepare(ctx context.Context) error {
+	if err := r.diagnose(ctx); err != nil {
+		return err
+	}
+	err := ground(r.facts, r.now)
+	if err == nil {
+		err = guardReads(r.facts)
+	}
+	if IsRefusal(err) {
+		r.refused(err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.decide()
+	return nil
+}
+
+// guardSources are the reads the guard rails decide on. When one failed,
+// nothing is decided: the error makes the caller retry, and a fix is never
+// planned, or withheld, on a guess.
+var guardSources = []account.Source{
+	account.SrcCluster, account.SrcService, account.SrcTask, account.SrcSubnet, account.SrcVPC,
+	account.SrcRouteTables, account.SrcInternetGateways, account.SrcNATGateways, account.SrcVPCEndpoints,
+	account.SrcSecurityGroups, account.SrcPrefixLists, account.SrcNetworkInterfaces,
+}
+
+func guardReads(f *account.Facts) error {
+	if msg := f.Err(guardSources...); msg != "" {
+		return fmt.Errorf("fresh diagnosis could not read what the guard rails need, not deciding: %s", msg)
+	}
+	return nil
+}
+
+// refused reports a request that live state does not bear out.
+func (r *run) refused(err error) {
+	r.opt, r.ops = rules.OptIn{Mode: rules.ModeOff}, nil
+	r.res = &Result{
+		Schema: SchemaV1, Task: r.rep.Task, Mode: rules.ModeOff, Outcome: OutcomeRefused, Reason: err.(*Refusal).Reason,
+		Actions: []ActionResult{}, Changes: []Change{}, Before: summarize(r.rep),
+	}
+	r.Logger.Warn("remediation refused", "task", r.task.TaskArn, "reason", r.res.Reason)
 }
 
 // diagnose collects fresh facts and evaluates them.
@@ -177,7 +244,7 @@ func (r *run) decide() {
 			continue
 		}
 		for _, o := range ops {
-			r.ops = append(r.ops, pending{op: o, line: len(r.res.Actions)})
+			r.ops = append(r.ops, pending{op: o, id: changeID(r.request(), o), line: len(r.res.Actions)})
 			r.add(ActionResult{Action: o.action, Target: o.target, Peer: o.peer(), Status: StatusPlanned})
 		}
 	}
@@ -220,29 +287,22 @@ func Scope(t *event.Task) string {
 	return "task:" + t.TaskID()
 }
 
-// guardService takes the service's lock and consults the circuit breaker.
-// A non-empty outcome means: do not fix. Any error of the table is returned,
-// so that an unreachable table means no fix (fail closed).
-func (r *run) guardService(ctx context.Context) (unlock func(context.Context) error, outcome string, err error) {
-	cluster, svc := r.task.ClusterName(), Scope(r.task)
-	unlock, err = r.Store.Lock(ctx, cluster, svc, rand.Text(), defaultLockTTL)
-	if errors.Is(err, state.ErrLocked) {
-		return nil, OutcomeBusy, nil
+// lock takes the service's lock. When another remediation holds it, the
+// outcome is "busy" and unlock is nil; that is an error only for a retry
+// with unfinished intents, which must come back to report them. Any error of
+// the table is returned, so that an unreachable table means no fix.
+func (r *run) lock(ctx context.Context, retry bool) (unlock func(context.Context) error, err error) {
+	unlock, err = r.Store.Lock(ctx, r.task.ClusterName(), Scope(r.task), rand.Text(), defaultLockTTL)
+	switch {
+	case errors.Is(err, state.ErrLocked) && retry:
+		return nil, fmt.Errorf("service %s is locked by another remediation; retrying to report this request's changes", Scope(r.task))
+	case errors.Is(err, state.ErrLocked):
+		r.hold(OutcomeBusy)
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("state table unavailable, not fixing: %w", err)
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("state table unavailable, not fixing: %w", err)
-	}
-	recent, err := r.Store.RecentFixes(ctx, cluster, svc)
-	if err == nil {
-		if outcome = r.breaker(recent); outcome == "" {
-			return unlock, "", nil
-		}
-	}
-	r.release(ctx, unlock)
-	if err != nil {
-		return nil, "", fmt.Errorf("state table unavailable, not fixing: %w", err)
-	}
-	return nil, outcome, nil
+	return unlock, nil
 }
 
 // release frees the lock even when ctx has ended; an expired lock frees itself.
@@ -252,15 +312,24 @@ func (r *run) release(ctx context.Context, unlock func(context.Context) error) {
 	}
 }
 
-// breaker decides from the service's recent fixes whether fixing again is wise.
-func (r *run) breaker(recent []state.Fix) string {
+// breaker decides from the service's recent fixes whether fixing again is
+// wise; "" means go on. Only new writes are held: what an earlier try of the
+// request changed is reported all the same.
+func (r *run) breaker(ctx context.Context) (string, error) {
+	if len(r.ops) == 0 {
+		return "", nil
+	}
+	recent, err := r.Store.RecentFixes(ctx, r.task.ClusterName(), Scope(r.task))
+	if err != nil {
+		return "", fmt.Errorf("state table unavailable, not fixing: %w", err)
+	}
 	if _, again := state.VerifiedFix(recent, aws.ToString(r.rep.Cause)); again {
-		return OutcomeEscalate
+		return OutcomeEscalate, nil
 	}
 	if len(recent) >= r.MaxFixesPerDay {
-		return OutcomeCircuitOpen
+		return OutcomeCircuitOpen, nil
 	}
-	return ""
+	return "", nil
 }
 
 // holdReasons explain, per outcome, why planned writes were not made.
@@ -272,7 +341,12 @@ var holdReasons = map[string]string{
 
 // hold marks the planned writes as skipped, for the outcome's reason.
 func (r *run) hold(outcome string) {
-	r.res.Outcome = outcome
+	if outcome == "" {
+		return
+	}
+	if len(r.res.Changes) == 0 { // what an earlier try changed stays reported
+		r.res.Outcome = outcome
+	}
 	for _, p := range r.ops {
 		a := &r.res.Actions[p.line]
 		a.Status, a.Reason = StatusSkipped, holdReasons[outcome]

@@ -251,6 +251,89 @@ func TestForgedRequestIsRefused(t *testing.T) {
 	}
 }
 
+// Every field of the event but the identity is a hint. Forged subnets, ENIs,
+// groups and task ARNs, each aimed at a write the real service does not
+// need, lead to a refusal with its reason, and no write at all.
+func TestForgedEventFieldsAreRefused(t *testing.T) {
+	const pullFailure = "CannotPullContainerError: dial tcp 10.0.9.10:443: i/o timeout"
+	recent := func(t *event.Task) *event.Task { t.Time = fxNow.Add(-8 * time.Minute); return t }
+	cases := []struct {
+		name   string
+		snap   func() *account.Snapshot
+		task   func() *event.Task
+		reason string
+	}{
+		{"subnet of another VPC, to open its endpoint group", func() *account.Snapshot {
+			s := endpointSGClosed("enabled")
+			s.EC2.Subnets = append(s.EC2.Subnets, ec2types.Subnet{SubnetId: aws.String("subnet-x"), VpcId: aws.String("vpc-x")})
+			return s
+		}, func() *event.Task { t := fxTask(); t.SubnetID = "subnet-x"; return t }, `subnet "subnet-x" is not one of service api's subnets`},
+		{"public subnet claimed for a private service, to enable a public IP", func() *account.Snapshot { return healthy("enabled") },
+			func() *event.Task { return onPublicSubnet(fxTask()) }, `subnet "subnet-pub" is not one of service api's subnets`},
+		{"ENI of a database, to open egress on its group", func() *account.Snapshot {
+			s := egressClosedNAT("sg-allow-443-egress")
+			s.EC2.SecurityGroups = append(s.EC2.SecurityGroups, ec2types.SecurityGroup{GroupId: aws.String("sg-db"), VpcId: aws.String("vpc-1")})
+			s.EC2.NetworkInterfaces = []ec2types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-db"), SubnetId: aws.String("subnet-app"),
+				Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-db")}}}}
+			return s
+		}, func() *event.Task { t := fxTask(); t.ENIID = "eni-db"; return t }, "has security group sg-db, which service api does not use"},
+		{"a task that does not exist, said to have stopped minutes ago", func() *account.Snapshot { return endpointSGClosed("enabled") },
+			func() *event.Task { return recent(fxTask()) }, "ECS does not know task"},
+		{"a real task, but the event moves it to another subnet", func() *account.Snapshot {
+			s := endpointSGClosed("enabled")
+			s.ECS.Services[0].NetworkConfiguration.AwsvpcConfiguration.Subnets = []string{"subnet-app", "subnet-pub"}
+			return described(s, fxTask(), pullFailure)
+		}, func() *event.Task { return onPublicSubnet(recent(fxTask())) }, `the event's subnet "subnet-pub" is not the task's`},
+		{"a real task that stopped for another reason", func() *account.Snapshot {
+			return described(endpointSGClosed("enabled"), fxTask(), "Essential container in task exited")
+		}, func() *event.Task { return recent(fxTask()) }, "did not stop for an image pull failure"},
+		{"a real task of another service", func() *account.Snapshot {
+			t := fxTask()
+			t.Group = "service:worker"
+			return described(endpointSGClosed("enabled"), t, pullFailure)
+		}, func() *event.Task { return recent(fxTask()) }, `the event's group "service:api" is not the task's`},
+		{"a standalone task", func() *account.Snapshot { return endpointSGClosed("enabled") },
+			func() *event.Task { t := fxTask(); t.Group, t.Service = "family:api", ""; return t }, "pullmedic fixes only services"},
+		{"a service that was deleted", func() *account.Snapshot {
+			s := endpointSGClosed("enabled")
+			s.ECS.Services[0].Status = aws.String("INACTIVE")
+			return s
+		}, func() *event.Task { return fxTask() }, "is not an active service"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := tc.snap()
+			w := &countingWriter{Writer: NewSnapshotWriter(snap)}
+			res, err := Remediate(context.Background(), Options{View: snapView{snap}, Writer: w, Now: clock(), Force: true}, tc.task())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.n != 0 {
+				t.Errorf("%d writes, want none", w.n)
+			}
+			if res.Outcome != OutcomeRefused || !strings.Contains(res.Reason, tc.reason) {
+				t.Errorf("outcome %s, reason %q; want refused with %q", res.Outcome, res.Reason, tc.reason)
+			}
+		})
+	}
+}
+
+// The same real task, described by ECS, is fixed: grounding refuses only
+// what live state contradicts.
+func TestDescribedTaskIsFixed(t *testing.T) {
+	task := fxTask()
+	task.Time = fxNow.Add(-8 * time.Minute)
+	snap := described(endpointSGClosed("enabled"), task, "CannotPullContainerError: dial tcp 10.0.9.10:443: i/o timeout")
+	w := &countingWriter{Writer: NewSnapshotWriter(snap)}
+	res, err := Remediate(context.Background(), Options{View: snapView{snap}, Writer: w, Now: clock()}, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != OutcomeChanged || w.n != 1 {
+		t.Errorf("outcome %s with %d writes, want changed with 1: %s", res.Outcome, w.n, mustJSON(t, res))
+	}
+}
+
 // The guard rails hold even for a step of a fresh plan.
 func TestGuardRails(t *testing.T) {
 	endpointFacts := facts(endpointSGClosed("enabled"), fxTask())
@@ -272,7 +355,7 @@ func TestGuardRails(t *testing.T) {
 		{"ingress with a forged group list", endpointFacts,
 			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"groupIds": []string{"sg-ep", "sg-other"}}}, "sg-other is not", nil},
 		{"ingress from a group that is not the task's", endpointFacts,
-			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"sourceGroupId": "sg-other"}}, "not a security group of the task", nil},
+			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"sourceGroupId": "sg-other"}}, "not a security group of service api", nil},
 		{"ingress params cannot bring a CIDR", endpointFacts,
 			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"cidr": "0.0.0.0/0", "ipRanges": []string{"0.0.0.0/0"}}}, "",
 			func(t *testing.T, ops []op) {

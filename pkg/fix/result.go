@@ -14,7 +14,8 @@ const SchemaV1 = "pullmedic.remediation/v1"
 //	  "schema":  "pullmedic.remediation/v1",
 //	  "task":    { ...the report's task... },
 //	  "mode":    "apply" | "dry-run" | "off",
-//	  "outcome": "changed" | "unchanged" | "escalate" | "circuit-open" | "busy",
+//	  "outcome": "changed" | "unchanged" | "escalate" | "circuit-open" | "busy" | "refused",
+//	  "reason":  "why a request was refused",
 //	  "actions": [ { "action", "target", "peer", "status", "reason", "changeId" } ],
 //	  "changes": [ Change... ],
 //	  "before":  { "cause", "failing" },
@@ -25,17 +26,21 @@ const SchemaV1 = "pullmedic.remediation/v1"
 // changed (at least one write), unchanged (nothing written), escalate (the
 // cause came back after a verified fix: a person must look, nothing was
 // changed), circuit-open (too many fixes of this service in 24 h), busy
-// (another remediation of the service holds the lock).
+// (another remediation of the service holds the lock), refused (the
+// request's task, service or placement is not what ECS and EC2 say: see
+// reason; nothing was decided on it).
 //
 // An action's status is one of the Status constants. Each applied change has
 // its Change record, also stored in the state table. before is the fresh
 // diagnosis the decisions were made on; after is the diagnosis that verified
 // the changes, present only when something was written.
 type Result struct {
-	Schema  string         `json:"schema"`
-	Task    report.Task    `json:"task"`
-	Mode    string         `json:"mode"`
-	Outcome string         `json:"outcome"`
+	Schema  string      `json:"schema"`
+	Task    report.Task `json:"task"`
+	Mode    string      `json:"mode"`
+	Outcome string      `json:"outcome"`
+	// Reason says why a request was refused.
+	Reason  string         `json:"reason,omitempty"`
 	Actions []ActionResult `json:"actions"`
 	Changes []Change       `json:"changes"`
 	Before  Summary        `json:"before"`
@@ -49,6 +54,8 @@ const (
 	OutcomeEscalate    = "escalate"
 	OutcomeCircuitOpen = "circuit-open"
 	OutcomeBusy        = "busy"
+	// OutcomeRefused: live state does not bear the request out (see Reason).
+	OutcomeRefused = "refused"
 )
 
 // ActionResult is what happened to one write of a plan step. Peer is the

@@ -14,7 +14,10 @@ import (
 func (r *Result) WriteText(w io.Writer, remark string, undo func(changeID string) string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Remediation of %s: mode %s%s, outcome %s\n", r.Task.TaskArn, r.Mode, remark, r.Outcome)
-	if len(r.Actions) == 0 {
+	if r.Reason != "" {
+		fmt.Fprintf(&b, "  Refused: %s\n", r.Reason)
+	}
+	if len(r.Actions) == 0 && r.Reason == "" {
 		b.WriteString("  No automatic fix applies.\n")
 	}
 	for _, a := range r.Actions {

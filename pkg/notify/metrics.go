@@ -16,6 +16,7 @@ const (
 	Notifications   = "Notifications"
 	Deduplicated    = "Deduplicated"
 	FixesApplied    = "FixesApplied"
+	FixesRefused    = "FixesRefused"
 	DiagnosisMillis = "DiagnosisMillis"
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -136,6 +137,9 @@ func (t *Ledger) RecordFix(ctx context.Context, cluster, service string, f Fix) 
 		if err != nil {
 			return err
 		}
+		if recorded(it.Fixes, f) {
+			return nil // an earlier try of the same request recorded it
+		}
 		prev := it.Version
 		it.Fixes = append(it.Fixes, f)
 		it.Version++
@@ -160,49 +164,85 @@ func (t *Ledger) RecordFix(ctx context.Context, cluster, service string, f Fix) 
 	return fmt.Errorf("write %s: too many concurrent updates", key)
 }
 
+// recorded reports whether a fix with the same changes is in the list.
+func recorded(fixes []Fix, f Fix) bool {
+	return len(f.Changes) > 0 && slices.ContainsFunc(fixes, func(g Fix) bool { return slices.Equal(g.Changes, f.Changes) })
+}
+
 // jsonTags makes a stored record carry the same attribute names as its JSON.
 func jsonTags(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
 
 // PutChange stores the audit record of one applied change under
 // change#<id>. rec is encoded by its json tags. An existing record is never
-// overwritten: audit records are write-once.
+// overwritten: audit records are write-once, and change IDs are derived from
+// the request, so a record that exists is this change's, stored by an
+// earlier try of the same request (a duplicate counts as success).
 func (t *Ledger) PutChange(ctx context.Context, id string, rec any) error {
-	key := PrefixChange + id
-	item, err := attributevalue.MarshalMapWithOptions(rec, jsonTags)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
-	}
-	item[attrPK] = str(key)
-	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.Name), Item: item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-	})
-	if conditionFailed(err) {
-		return fmt.Errorf("write %s: a change with this ID is already recorded", key)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", key, err)
-	}
-	return nil
+	return t.put(ctx, PrefixChange+id, rec, true)
 }
 
 // GetChange reads the record stored by PutChange into rec. It returns
 // ErrChangeNotFound when there is none.
 func (t *Ledger) GetChange(ctx context.Context, id string, rec any) error {
-	key := PrefixChange + id
+	found, err := t.get(ctx, PrefixChange+id, rec)
+	if err == nil && !found {
+		err = fmt.Errorf("change %s: %w", id, ErrChangeNotFound)
+	}
+	return err
+}
+
+// RunTTL is how long a request's write-ahead record is kept: longer than
+// Lambda retries an asynchronous event (6 hours at most).
+const RunTTL = 24 * time.Hour
+
+// PutRun stores the write-ahead record of one remediate request under
+// run#<id>, replacing the previous one: the service's lock serialises the
+// tries of a request.
+func (t *Ledger) PutRun(ctx context.Context, id string, rec any) error {
+	return t.put(ctx, PrefixRun+id, rec, false)
+}
+
+// GetRun reads the record stored by PutRun into rec; found is false when there is none.
+func (t *Ledger) GetRun(ctx context.Context, id string, rec any) (found bool, err error) {
+	return t.get(ctx, PrefixRun+id, rec)
+}
+
+// put writes rec (encoded by its json tags) under key; once means never
+// overwrite, and an existing item then counts as written.
+func (t *Ledger) put(ctx context.Context, key string, rec any, once bool) error {
+	item, err := attributevalue.MarshalMapWithOptions(rec, jsonTags)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	item[attrPK] = str(key)
+	in := &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}
+	if once {
+		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		in.ExpressionAttributeNames = map[string]string{"#pk": attrPK}
+	} else {
+		item[attrExpires] = num(t.Now().Add(RunTTL).Unix())
+	}
+	_, err = t.DB.PutItem(ctx, in)
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+// get reads the item under key into rec (decoded by its json tags).
+func (t *Ledger) get(ctx context.Context, key string, rec any) (bool, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{attrPK: str(key)},
 	})
 	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
+		return false, fmt.Errorf("read %s: %w", key, err)
 	}
 	if out.Item == nil {
-		return fmt.Errorf("change %s: %w", id, ErrChangeNotFound)
+		return false, nil
 	}
 	if err := attributevalue.UnmarshalMapWithOptions(out.Item, rec, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" }); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
+		return false, fmt.Errorf("decode %s: %w", key, err)
 	}
-	return nil
+	return true, nil
 }

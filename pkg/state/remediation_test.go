@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,9 +78,14 @@ func TestLockIsExclusiveUnderConcurrency(t *testing.T) {
 func TestRecentFixes(t *testing.T) {
 	tbl := newLedger(t)
 	ctx := context.Background()
-	for _, h := range []time.Duration{0, time.Hour, 23 * time.Hour} {
+	for i, h := range []time.Duration{0, time.Hour, 23 * time.Hour} {
 		tbl.Now = at(h)
-		if err := tbl.RecordFix(ctx, "prod", "api", state.Fix{At: t0.Add(h), Cause: "network.endpoint-sg", Verified: true, Changes: []string{"chg-1"}}); err != nil {
+		f := state.Fix{At: t0.Add(h), Cause: "network.endpoint-sg", Verified: true, Changes: []string{fmt.Sprint("chg-", i)}}
+		if err := tbl.RecordFix(ctx, "prod", "api", f); err != nil {
+			t.Fatal(err)
+		}
+		// A retried request records its fix once.
+		if err := tbl.RecordFix(ctx, "prod", "api", f); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +94,7 @@ func TestRecentFixes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || !got[0].At.Equal(t0.Add(time.Hour)) || got[1].Cause != "network.endpoint-sg" || !got[1].Verified || got[1].Changes[0] != "chg-1" {
+	if len(got) != 2 || !got[0].At.Equal(t0.Add(time.Hour)) || got[1].Cause != "network.endpoint-sg" || !got[1].Verified || got[1].Changes[0] != "chg-2" {
 		t.Errorf("recent fixes = %+v, want the ones of +1h and +23h", got)
 	}
 	if other, err := tbl.RecentFixes(ctx, "prod", "web"); err != nil || len(other) != 0 {
@@ -131,8 +137,9 @@ func TestChangeRecords(t *testing.T) {
 	if err := tbl.PutChange(ctx, in.ID, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := tbl.PutChange(ctx, in.ID, record{ID: "chg-1"}); err == nil {
-		t.Error("an audit record was overwritten")
+	// A retried request stores its change again: that succeeds and changes nothing.
+	if err := tbl.PutChange(ctx, in.ID, record{ID: "chg-1"}); err != nil {
+		t.Errorf("storing a change again: %v", err)
 	}
 	var out record
 	if err := tbl.GetChange(ctx, "chg-1", &out); err != nil {
@@ -143,6 +150,32 @@ func TestChangeRecords(t *testing.T) {
 	}
 	if err := tbl.GetChange(ctx, "chg-none", &out); !errors.Is(err, state.ErrChangeNotFound) {
 		t.Errorf("unknown change: err = %v, want ErrChangeNotFound", err)
+	}
+}
+
+func TestRunRecords(t *testing.T) {
+	tbl := newLedger(t)
+	ctx := context.Background()
+	var out []record
+	if found, err := tbl.GetRun(ctx, "evt-1", &out); found || err != nil {
+		t.Fatalf("before any write: found %v, err %v", found, err)
+	}
+	for _, n := range []int{1, 2} { // the second try of a request replaces the first's record
+		in := make([]record, n)
+		for i := range in {
+			in[i] = record{ID: fmt.Sprint("chg-", i), When: t0}
+		}
+		if err := tbl.PutRun(ctx, "evt-1", struct {
+			Intents []record `json:"intents"`
+		}{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got struct {
+		Intents []record `json:"intents"`
+	}
+	if found, err := tbl.GetRun(ctx, "evt-1", &got); !found || err != nil || len(got.Intents) != 2 || got.Intents[1].ID != "chg-1" {
+		t.Errorf("read back %+v (found %v, err %v), want the second write's two intents", got, found, err)
 	}
 }
 

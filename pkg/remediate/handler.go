@@ -1,10 +1,12 @@
-package fix
+// Package remediate is the remediate function's flow: decode the request,
+// remediate on fresh state within a time budget, publish the result, count.
+// Everything it decides is pkg/fix's; this package only wires and reports.
+package remediate
 
 import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
+	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/rules"
 )
@@ -28,27 +32,35 @@ type Publisher interface {
 // Handler is the remediate function's logic: decode, remediate, log, publish.
 type Handler struct {
 	View           account.View
-	Writer         Writer
-	Store          Store
+	Writer         fix.Writer
+	Store          fix.Store
 	Publisher      Publisher
 	TopicARN       string
 	MaxFixesPerDay int
 	// Table is the state table's name, for the undo commands in the email.
 	Table string
-	// Metrics receives FixesApplied; nil means no metrics.
+	// Metrics receives FixesApplied and FixesRefused; nil means no metrics.
 	Metrics *notify.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
 
-// Handle serves one invocation. Its error makes Lambda retry the async
-// invocation, so a result that could not be published is an error too.
-func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*Result, error) {
+// budgetMargin is kept back from the Lambda deadline: time to release the
+// lock, log, and return an error that Lambda retries.
+const budgetMargin = 10 * time.Second
+
+// Handle serves one invocation. An error makes Lambda retry the async
+// invocation, and in the end hand it to the failure queue: a malformed
+// request, a failed read or write, a change not recorded, a result not
+// published. A retry finishes the work and reports what the earlier try
+// changed (see fix.Remediate), so the result is published only when the work
+// is done, once. A request that live state refuses is published and counted.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*fix.Result, error) {
 	log := h.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	req, task, err := DecodeRequest(payload)
+	req, task, err := fix.DecodeRequest(payload)
 	if err != nil {
 		log.Error("bad remediate request", "err", err)
 		return nil, err
@@ -57,29 +69,52 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*Result,
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.InvokedFunctionArn != "" {
 		who = lc.InvokedFunctionArn
 	}
-	res, err := Remediate(ctx, Options{
+	ctx, cancel := lambdamain.Budget(ctx, budgetMargin)
+	defer cancel()
+	res, err := fix.Remediate(ctx, fix.Options{
 		View: h.View, Writer: h.Writer, Store: h.Store, DryRun: req.Mode != "",
 		Who: who, Now: h.Now, MaxFixesPerDay: h.MaxFixesPerDay, Requested: req.Plan, Logger: log,
 	}, task)
-	if res == nil {
-		log.Error("remediation failed", "task", task.TaskArn, "err", err)
-		return nil, err
+	if res != nil {
+		h.count(res)
 	}
-	if h.Metrics != nil {
-		h.Metrics.Count(notify.FixesApplied, len(res.Changes))
+	if err != nil {
+		log.Error("remediation failed; Lambda retries it", "task", task.TaskArn, "err", err)
+		return nil, err
 	}
 	if req.Cause != "" && req.Cause != aws.ToString(res.Before.Cause) {
 		log.Warn("cause differs from the request", "requested", req.Cause, "fresh", aws.ToString(res.Before.Cause), "task", task.TaskArn)
 	}
 	log.Info("remediation result", "result", res)
-	return res, errors.Join(err, h.publish(ctx, task, res))
+	return res, h.publish(ctx, task, res)
+}
+
+// count emits the metrics of a result: changes made, and requests or steps
+// refused by grounding or the guard rails.
+func (h *Handler) count(res *fix.Result) {
+	if h.Metrics == nil {
+		return
+	}
+	refused := 0
+	if res.Outcome == fix.OutcomeRefused {
+		refused++
+	}
+	for _, a := range res.Actions {
+		if a.Status == fix.StatusRefused {
+			refused++
+		}
+	}
+	h.Metrics.Count(notify.FixesApplied, len(res.Changes))
+	if refused > 0 {
+		h.Metrics.Count(notify.FixesRefused, refused)
+	}
 }
 
 // publish sends the result to the findings topic the way diagnose sends a
 // report: JSON for machines, text with the undo commands for email, and the
 // same filter attributes (kind "remediation" tells it apart), so whoever
 // follows a cluster also sees its fixes, escalations and failed verifications.
-func (h *Handler) publish(ctx context.Context, task *event.Task, res *Result) error {
+func (h *Handler) publish(ctx context.Context, task *event.Task, res *fix.Result) error {
 	if h.Publisher == nil || h.TopicARN == "" {
 		return nil
 	}
@@ -99,10 +134,10 @@ func (h *Handler) publish(ctx context.Context, task *event.Task, res *Result) er
 	if r, ok := rules.ByID(cause); ok {
 		severity = string(r.Severity)
 	}
-	cluster, scope := task.ClusterName(), Scope(task)
+	cluster, scope := task.ClusterName(), fix.Scope(task)
 	in, err := notify.Message(h.TopicARN, fmt.Sprintf("[pullmedic] %s/%s: remediation %s (%s)", cluster, scope, res.Outcome, cause),
 		body, text.String(), map[string]string{
-			"kind": "remediation", "schema": SchemaV1, "outcome": res.Outcome,
+			"kind": "remediation", "schema": fix.SchemaV1, "outcome": res.Outcome,
 			"cluster": cluster, "service": scope, "cause": cause, "severity": severity, "autoFix": res.Mode,
 		})
 	if err == nil {
