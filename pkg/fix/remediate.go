@@ -305,11 +305,20 @@ func (r *run) lock(ctx context.Context, retry bool) (unlock func(context.Context
 	return unlock, nil
 }
 
-// release frees the lock even when ctx has ended; an expired lock frees itself.
+// release frees the lock even when ctx has ended. A lock left behind would
+// turn the retry of this request away as busy until it expires, so release
+// tries again; an expired lock frees itself in the end.
 func (r *run) release(ctx context.Context, unlock func(context.Context) error) {
-	if err := unlock(context.WithoutCancel(ctx)); err != nil {
-		r.Logger.Error("release remediation lock", "err", err)
+	var err error
+	for range 3 {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err = unlock(tctx)
+		cancel()
+		if err == nil {
+			return
+		}
 	}
+	r.Logger.Error("release remediation lock", "err", err)
 }
 
 // breaker decides from the service's recent fixes whether fixing again is
