@@ -12,8 +12,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pullmedic/pullmedic/internal/statetest"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
@@ -205,4 +207,54 @@ func metrics(t *testing.T, emf string) map[string]int {
 		}
 	}
 	return sums
+}
+
+// A result that could not be published is an error; Lambda's retry of the
+// same request writes nothing more and publishes the change the first try
+// made, so the "changed" message is not lost.
+func TestPublishFailureRetryReportsTheChange(t *testing.T) {
+	snap, err := account.ReadSnapshotFile(scenario + "snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := statetest.New(t)
+	pub := &fakeSNS{err: errors.New("throttled")}
+	w := &countingWriter{Writer: fix.NewSnapshotWriter(snap)}
+	h := &Handler{View: account.SnapshotView{Snap: snap}, Writer: w, Store: statetest.Ledger(tbl), Publisher: pub,
+		TopicARN: "arn:aws:sns:eu-west-1:111122223333:pullmedic", Now: time.Now}
+	if _, err := h.Handle(context.Background(), request(t, nil)); err == nil {
+		t.Fatal("a result that could not be published returned no error")
+	}
+	pub.err = nil
+	res, err := h.Handle(context.Background(), request(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != fix.OutcomeChanged || len(res.Changes) != 1 || w.n != 1 {
+		t.Errorf("retry: outcome %s, %d changes, %d writes in all; want changed, 1, 1: %s", res.Outcome, len(res.Changes), w.n, mustJSON(t, res))
+	}
+	var first, second fix.Result
+	for i, out := range []*fix.Result{&first, &second} {
+		var msg map[string]string
+		if err := json.Unmarshal([]byte(aws.ToString(pub.in[i].Message)), &msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(msg["default"]), out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if second.Outcome != fix.OutcomeChanged || len(second.Changes) != 1 || second.Changes[0].ChangeID != first.Changes[0].ChangeID {
+		t.Errorf("published on retry: %s; want the first try's change", mustJSON(t, second))
+	}
+}
+
+// countingWriter counts the writes that reach the writer beneath.
+type countingWriter struct {
+	fix.Writer
+	n int
+}
+
+func (w *countingWriter) SetServicePublicIP(ctx context.Context, c, s string, assign ecstypes.AssignPublicIp) (before, after *ecstypes.AwsVpcConfiguration, err error) {
+	w.n++
+	return w.Writer.SetServicePublicIP(ctx, c, s, assign)
 }
