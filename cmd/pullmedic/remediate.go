@@ -154,6 +154,10 @@ func (r *remediation) applyFixes(ctx context.Context, c *cli) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if res.Outcome == fix.OutcomeRefused {
+		// The event does not describe what the account holds: the input's fault.
+		return &badInput{file: r.in.event, err: errors.New(res.Reason)}
+	}
 	if n := countStatus(res, fix.StatusFailed); n > 0 {
 		return fmt.Errorf("%d of the fixes failed; see the result", n)
 	}

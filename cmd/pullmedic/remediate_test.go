@@ -327,3 +327,20 @@ func TestUndoHelp(t *testing.T) {
 		t.Errorf("exit %d, or undo missing from the command list", r.code)
 	}
 }
+
+// An event whose subnet is not the service's is refused with the reason,
+// exit 2, and no fixed snapshot is claimed to differ.
+func TestRemediateRefusesAForgedSubnet(t *testing.T) {
+	w := copyScenario(t, "public-subnet-no-public-ip")
+	ev := strings.Replace(mustRead(t, w.event), "subnet-0e9f8a7b6c5d4e3f2", "subnet-0aaaaaaaaaaaaaaaa", 1)
+	if err := os.WriteFile(w.event, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := w.apply(t)
+	if r.code != 2 || !strings.Contains(r.stderr, `subnet "subnet-0aaaaaaaaaaaaaaaa" is not one of service web's subnets`) {
+		t.Errorf("exit %d, stderr %q; want 2 and the reason", r.code, r.stderr)
+	}
+	if normalized(t, w.fixed) != normalized(t, w.snap) {
+		t.Error("the refused remediation changed the snapshot")
+	}
+}
