@@ -30,6 +30,7 @@ var wantCause = map[string]string{
 	"blackhole-route":                      "network.route",
 	"missing-ecr-dkr-endpoint":             "network.vpc-endpoints",
 	"old-platform-dockerhub-via-endpoints": "network.vpc-endpoints",
+	"ecr-other-region-via-endpoints":       "network.vpc-endpoints",
 	"endpoint-sg-missing-443":              "network.endpoint-sg",
 	"task-sg-no-egress":                    "network.task-sg-egress",
 	"nacl-blocks-ephemeral":                "network.nacl",

@@ -116,6 +116,9 @@ type taskNeeds struct {
 	Endpoints []endpointNeed
 	ECR       bool     // some image is in private ECR
 	NonECR    []string // images no VPC endpoint can serve
+	// OtherRegion are ECR images of another region: interface endpoints
+	// serve only their own region's registries.
+	OtherRegion []string
 	// TaskDefUnknown is set when the task definition could not be read, so
 	// logs and secrets needs are unknown.
 	TaskDefUnknown bool
@@ -126,10 +129,16 @@ func requiredEndpoints(f *account.Facts) taskNeeds {
 	var n taskNeeds
 	images := containerImages(f)
 	n.ECR = len(images) == 0 // nothing known: assume the usual ECR pull
+	region := taskRegion(f)
 	for _, c := range images {
-		if c.RefErr == nil && c.Ref.IsECR() {
+		switch {
+		case c.RefErr == nil && c.Ref.IsECR() && region != "" && c.Ref.ECRRegion != region:
+			if !Contains(n.OtherRegion, c.Image) {
+				n.OtherRegion = append(n.OtherRegion, c.Image)
+			}
+		case c.RefErr == nil && c.Ref.IsECR():
 			n.ECR = true
-		} else if !Contains(n.NonECR, c.Image) {
+		case !Contains(n.NonECR, c.Image):
 			n.NonECR = append(n.NonECR, c.Image)
 		}
 	}

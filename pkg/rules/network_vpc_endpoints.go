@@ -8,6 +8,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
 // NetworkVPCEndpoints: without an internet path, the VPC has every endpoint the task needs.
@@ -41,6 +42,15 @@ func checkVPCEndpoints(f *account.Facts) Finding {
 	if len(n.NonECR) > 0 {
 		problems = append(problems, fmt.Sprintf("image %s is outside ECR and cannot be pulled through VPC endpoints", strings.Join(n.NonECR, ", ")))
 		advice = append(advice, "give the subnet a NAT gateway route, or serve the image from ECR (an ECR pull-through cache rule)")
+	}
+	for _, img := range n.OtherRegion {
+		// PrivateLink endpoints serve their own region: a pull of another
+		// region's registry through them resolves to public addresses the
+		// subnet cannot reach.
+		// https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+		ref, _ := event.ParseImageRef(img)
+		problems = append(problems, fmt.Sprintf("image %s is in ECR of region %s, and the VPC's endpoints serve only %s", img, ref.ECRRegion, p.Region))
+		advice = append(advice, fmt.Sprintf("replicate the repository to %s (ECR replication) and use that image, or reach %s through a cross-region interface endpoint, or give the subnet a NAT gateway route", p.Region, ref.ECRRegion))
 	}
 	az := aws.ToString(p.Subnet.AvailabilityZone)
 	for _, need := range n.Endpoints {

@@ -44,6 +44,12 @@ func TestNetworkVPCEndpoints(t *testing.T) {
 			}
 		}},
 		{name: "nat path skips", facts: natVPC, status: Skip, msg: "needs no VPC endpoints"},
+		{name: "an ECR image of another region fails, naming it", facts: with(endpointVPC, func(f *account.Facts) {
+			img := "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:1.0"
+			f.Task.Containers[0].Image = img
+			f.ECS.TaskDefinitions[0].ContainerDefinitions[0].Image = aws.String(img)
+		}), status: Fail, msg: "is in ECR of region us-east-1, and the VPC's endpoints serve only eu-west-1",
+			check: adviceHas("replicate the repository to eu-west-1 (ECR replication)")},
 		{name: "transit gateway skips", facts: with(endpointVPC, func(f *account.Facts) {
 			rt := fxRouteTable(f, "rtb-app")
 			rt.Routes = append(rt.Routes, fxRoute("0.0.0.0/0", func(r *ec2types.Route) { r.TransitGatewayId = aws.String("tgw-1") }))

@@ -153,6 +153,14 @@ var variants = []variant{
 			d.add("ec2.networkInterfaces", taskENI(epTaskENI, epTaskNet, epVPC, "10.40.1.77", epTaskSG, "payments-ledger-tasks"))
 		}},
 
+	{name: "ecr-other-region-via-endpoints", base: endpointsBase,
+		reason: "CannotPullContainerError: The task cannot pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/ledger:2026.03.1 from the registry 111122223333.dkr.ecr.us-east-1.amazonaws.com. There is a connection issue between the task and the registry. Check your task network configuration. : failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/payments/ledger/manifests/2026.03.1\": dial tcp 3.227.250.12:443: i/o timeout",
+		edit: func(d *doc) {
+			// The image still names the region it was first pushed to, while
+			// the service moved to eu-west-1, whose endpoints serve only eu-west-1.
+			d.image("111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/ledger:2026.03.1")
+		}},
+
 	// --- dns ---
 	{name: "vpc-dns-disabled", base: natBase,
 		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.4.2: failed to do request: Head \"https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/shop/web/manifests/1.4.2\": dial tcp: lookup 111122223333.dkr.ecr.eu-west-1.amazonaws.com on 10.20.0.2:53: no such host",
