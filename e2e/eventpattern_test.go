@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+	"testing"
+
+	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
 // An EventBridge event-pattern matcher for tests. moto cannot judge the
 // template's pattern (no TestEventPattern; its PutEvents matcher does not look
-// inside arrays of objects), so this follows EventBridge's documented rules:
+// inside arrays of objects), so this follows EventBridge's documented rules
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
 //   - every field of the pattern must match; a nested object descends;
 //   - a list of values/operators matches when any of them matches any value;
 //   - arrays are flattened: a field inside an array of objects matches when
@@ -258,4 +264,122 @@ func wildcardMatch(pattern, s string) bool {
 		s = s[i+len(mid):]
 	}
 	return strings.HasSuffix(s, last)
+}
+
+// corpusPath is the stop-reason corpus of pkg/event: messages copied verbatim
+// from public threads.
+const corpusPath = "../pkg/event/testdata/corpus/stop-reasons.jsonl"
+
+func loadCorpusMessages(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(corpusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct {
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Message == "" {
+			t.Fatalf("%s:%d: no message (%v)", corpusPath, i+1, err)
+		}
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+// errorNames are the pull-failure error names a stop reason can start with.
+var errorNames = []string{"CannotPullContainerError", "CannotPullECRContainerError", "ResourceInitializationError"}
+
+// reCased gives a message the error name in other casings, as the spec asks to
+// tolerate; a message without a leading error name has no variants.
+func reCased(msg string) map[string]string {
+	out := map[string]string{}
+	for _, name := range errorNames {
+		if len(msg) >= len(name) && strings.EqualFold(msg[:len(name)], name) {
+			rest := msg[len(name):]
+			out["lower"] = strings.ToLower(name) + rest
+			out["upper"] = strings.ToUpper(name) + rest
+		}
+	}
+	return out
+}
+
+// The agent's own sentence before the error, with either apostrophe.
+const (
+	agentCurly    = "The task can’t pull the image. Check that the role has the permissions to pull images from the registry. "
+	agentStraight = "The task can't pull the image. Check your network configuration. "
+)
+
+// TestPullFailurePatternCorpus runs every corpus message, in the places and
+// forms ECS reports it, through the template's pattern and through event.Parse:
+// each must be delivered and recognised. The pattern may deliver more than Parse
+// takes (that costs one cheap invocation), never less.
+func TestPullFailurePatternCorpus(t *testing.T) {
+	pattern := templatePatterns(t)["PullFailure"]
+	if pattern == nil {
+		t.Fatal("PullFailure pattern not found in " + templatePath)
+	}
+	base := loadEvent(t, "testdata/events/stopped-pull-timeout-service.json")
+	var delivered, recognised, total int
+	for i, msg := range loadCorpusMessages(t) {
+		variants := map[string]string{"verbatim": msg, "after the agent's sentence (’)": agentCurly + msg, "after the agent's sentence (')": agentStraight + msg}
+		for name, v := range reCased(msg) {
+			variants[name+" case"] = v
+		}
+		for variant, text := range variants {
+			for place, put := range map[string]func(string) func(map[string]any){"stoppedReason": inStoppedReason, "containers.reason": inContainerReason} {
+				total++
+				ev := edit(t, base, put(text))
+				ok, err := matchPattern(pattern, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok {
+					delivered++
+				} else {
+					t.Errorf("corpus %d, %s, in %s: not delivered\n  %s", i+1, variant, place, text)
+				}
+				raw, err := json.Marshal(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := event.Parse(raw); err == nil {
+					recognised++
+				} else {
+					t.Errorf("corpus %d, %s, in %s: not recognised: %v\n  %s", i+1, variant, place, err, text)
+				}
+			}
+		}
+	}
+	t.Logf("corpus events: %d; delivered %d; recognised %d", total, delivered, recognised)
+}
+
+// TestMatcherOperatorsOfThePullFailureRule pins the matcher to EventBridge on
+// the operators the PullFailure rule uses: wildcard is case-sensitive and may
+// start with "*"; prefix with equals-ignore-case ignores case, spaces included.
+func TestMatcherOperatorsOfThePullFailureRule(t *testing.T) {
+	cases := []struct {
+		op    map[string]any
+		value string
+		want  bool
+	}{
+		{map[string]any{"wildcard": "*CannotPull*ContainerError*"}, "The task can’t pull the image. CannotPullECRContainerError: x", true},
+		{map[string]any{"wildcard": "*CannotPull*ContainerError*"}, "the task: cannotpullcontainererror: x", false},
+		{map[string]any{"wildcard": "*The task can*t pull the image*"}, "The task can’t pull the image.", true},
+		{map[string]any{"wildcard": "*ResourceInitializationError*secret*"}, "ResourceInitializationError: failed to validate logger args", false},
+		{map[string]any{"prefix": map[string]any{"equals-ignore-case": "ResourceInitializationError: unable to pull secrets or registry auth"}},
+			"RESOURCEINITIALIZATIONERROR: UNABLE TO PULL SECRETS OR REGISTRY AUTH: x", true},
+		{map[string]any{"prefix": map[string]any{"equals-ignore-case": "CannotPullECRContainerError"}}, "CannotPullContainerError: x", false},
+	}
+	for _, c := range cases {
+		got, err := matchPattern(map[string]any{"r": []any{c.op}}, map[string]any{"r": c.value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%v on %q: match = %v, want %v", c.op, c.value, got, c.want)
+		}
+	}
 }

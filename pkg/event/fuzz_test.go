@@ -31,11 +31,11 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzClassify(f *testing.F) {
-	classes := map[ReasonClass]bool{ClassNetwork: true, ClassDNS: true, ClassIAM: true, ClassImage: true, ClassRegistry: true, ClassUnknown: true}
+	classes := map[ReasonClass]bool{ClassNetwork: true, ClassDNS: true, ClassIAM: true, ClassImage: true, ClassRegistry: true, ClassHost: true, ClassUnknown: true}
 	f.Fuzz(func(t *testing.T, reason string) {
 		class, host := Classify(reason)
 		if !classes[class] {
-			t.Fatalf("class %q is not one of the six", class)
+			t.Fatalf("class %q is not one of the seven", class)
 		}
 		if host != "" && !strings.Contains(normalize(reason), host) {
 			t.Fatalf("host %q does not occur in %q", host, reason)

@@ -167,11 +167,34 @@ func pickFailure(t *Task) {
 		return
 	}
 	for _, c := range t.Containers {
-		if c.Image != "" && strings.Contains(t.Failure, c.Image) {
+		if namesImage(t.Failure, c.Image) {
 			t.FailedContainer = c.Name
 			return
 		}
 	}
+	// A task with a single image can only have failed to pull that one.
+	if images := t.Images(); len(images) == 1 {
+		for _, c := range t.Containers {
+			if c.Image == images[0] {
+				t.FailedContainer = c.Name
+				return
+			}
+		}
+	}
+}
+
+// namesImage reports whether a failure text names an image: as written in the
+// task definition, or as the registry API path (/v2/REPOSITORY/) that
+// containerd quotes in its request URLs.
+func namesImage(failure, image string) bool {
+	if image == "" {
+		return false
+	}
+	if strings.Contains(failure, image) {
+		return true
+	}
+	ref, err := ParseImageRef(image)
+	return err == nil && strings.Contains(failure, "/v2/"+ref.Repository+"/")
 }
 
 func parseTime(s string) (time.Time, error) {

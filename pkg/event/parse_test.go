@@ -70,6 +70,7 @@ func TestParseEventFiles(t *testing.T) {
 			Failure:         ec2AgentReason,
 			FailedContainer: "web",
 			Class:           ClassIAM,
+			FailedHost:      "111122223333.dkr.ecr.us-east-1.amazonaws.com",
 		}},
 		"stopped-user-stop.json": {nothing: true, want: &Task{
 			EventID: "c4d5e6f7-0812-4a3b-9c4d-5e6f70819a2b", Account: "210987654321", Region: "eu-west-1",
@@ -255,5 +256,40 @@ func TestParseFillsFromARNWhenEnvelopeLacksRegion(t *testing.T) {
 	}
 	if task.Region != "ap-south-1" || task.Account != "444455556666" || task.SubnetID != "subnet-1" || task.Service != "" {
 		t.Errorf("got region %q account %q subnet %q service %q", task.Region, task.Account, task.SubnetID, task.Service)
+	}
+}
+
+// TestFailedContainer covers how a stoppedReason that names no container is
+// tied to one: by the image as written, by its registry API path, or because
+// the task has a single image.
+func TestFailedContainer(t *testing.T) {
+	xray := map[string]any{"name": "xray", "image": "amazon/aws-xray-daemon:3.x"}
+	web := map[string]any{"name": "web", "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:3.1"}
+	sidecar := map[string]any{"name": "log-router"}
+	tests := []struct {
+		name       string
+		reason     string
+		containers []any
+		want       string
+	}{
+		{"image as written", `CannotPullContainerError: failed to resolve ref 111122223333.dkr.ecr.us-east-1.amazonaws.com/web:3.1: not found`,
+			[]any{xray, web}, "web"},
+		{"registry API path", `CannotPullContainerError: inspect image has been retried 5 time(s): httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/amazon/aws-xray-daemon/manifests/sha256:e0a8...`,
+			[]any{web, xray}, "xray"},
+		{"single image among containers without one", `CannotPullContainerError: context canceled`, []any{sidecar, web}, "web"},
+		{"two images, neither named", `CannotPullContainerError: context canceled`, []any{xray, web}, ""},
+		{"a repository path is not a prefix of another", `CannotPullContainerError: unexpected status code https://registry-1.docker.io/v2/amazon/aws-xray-daemon-ng/manifests/1: 502 Bad Gateway`,
+			[]any{xray, web}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			task, err := Parse(stoppedEvent(t, map[string]any{"stoppedReason": tc.reason, "containers": tc.containers}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task.FailedContainer != tc.want {
+				t.Errorf("FailedContainer = %q, want %q", task.FailedContainer, tc.want)
+			}
+		})
 	}
 }

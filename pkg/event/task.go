@@ -13,7 +13,10 @@ const (
 	ClassIAM      ReasonClass = "iam"
 	ClassImage    ReasonClass = "image"
 	ClassRegistry ReasonClass = "registry"
-	ClassUnknown  ReasonClass = "unknown"
+	// ClassHost is the pull's own machine: no room to download or unpack the
+	// image (the EC2 instance's disk, or a Fargate task's ephemeral storage).
+	ClassHost    ReasonClass = "host"
+	ClassUnknown ReasonClass = "unknown"
 )
 
 // Container is one container of the stopped task as the event reports it.
