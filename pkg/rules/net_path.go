@@ -89,10 +89,17 @@ func analyzePath(f *account.Facts) (*netPath, error) {
 	if p.RouteTable == nil {
 		return nil, fmt.Errorf("route table of subnet %s not found (no explicit association and no main route table in %s)", id, p.VPCID)
 	}
-	p.ECREndpoints = append(p.endpoints(f, "ecr.dkr", ec2types.VpcEndpointTypeInterface), p.endpoints(f, "ecr.api", ec2types.VpcEndpointTypeInterface)...)
 	rtID := aws.ToString(p.RouteTable.RouteTableId)
 	p.Chain = []string{taskHop(f), "", fmt.Sprintf("route table %s (%s)", rtID, p.routeTableLabel())}
-	err := p.followDefault(f, rtID)
+	var err error
+	if aws.ToBool(p.Subnet.Ipv6Native) {
+		// An IPv6-only task reaches ECR at its dual-stack endpoints, which
+		// PrivateLink does not carry: interface endpoints cannot serve it.
+		err = p.followIPv6(f, rtID)
+	} else {
+		p.ECREndpoints = append(p.endpoints(f, "ecr.dkr", ec2types.VpcEndpointTypeInterface), p.endpoints(f, "ecr.api", ec2types.VpcEndpointTypeInterface)...)
+		err = p.followDefault(f, rtID)
+	}
 	label := "private"
 	if p.Public {
 		label = "public"
@@ -140,10 +147,91 @@ func (p *netPath) followDefault(f *account.Facts, rtID string) error {
 	case strings.HasPrefix(p.Target, "nat-"):
 		return p.followNAT(f)
 	default:
-		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("the 0.0.0.0/0 route of %s leaves the VPC through %s, and the path beyond it cannot be proven", rtID, p.Target)
-		p.Chain = append(p.Chain, "0.0.0.0/0 → "+p.Target)
+		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("the 0.0.0.0/0 route of %s leaves the VPC through %s, and the path beyond it cannot be proven", rtID, targetLabel(f, p.Target))
+		p.Repair = beyondAdvice(p.Target)
+		p.Chain = append(p.Chain, "0.0.0.0/0 → "+targetLabel(f, p.Target))
 		return nil
 	}
+}
+
+// followIPv6 follows an IPv6-only subnet's ::/0 route: it must reach an
+// attached internet gateway or an egress-only internet gateway. ECR answers
+// IPv6 only at its dual-stack endpoints, and "does not support AWS
+// PrivateLink traffic over dual-stack endpoints"
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html).
+func (p *netPath) followIPv6(f *account.Facts, rtID string) error {
+	var r *ec2types.Route
+	for i, rr := range p.RouteTable.Routes {
+		if aws.ToString(rr.DestinationIpv6CidrBlock) == "::/0" {
+			r = &p.RouteTable.Routes[i]
+		}
+	}
+	if r == nil || r.State == ec2types.RouteStateBlackhole {
+		p.Kind, p.Problem = routeNone, fmt.Sprintf("IPv6-only subnet %s has no working ::/0 route in %s (VPC endpoints cannot carry ECR's dual-stack traffic)", aws.ToString(p.Subnet.SubnetId), rtID)
+		p.Repair = fmt.Sprintf("aws ec2 create-egress-only-internet-gateway --vpc-id %s, then aws ec2 create-route --route-table-id %s --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id EIGW_ID", p.VPCID, rtID)
+		p.Chain = append(p.Chain, "::/0 → none")
+		return nil
+	}
+	p.Target = routeTarget(r)
+	p.Chain = append(p.Chain, "::/0 → "+targetLabel(f, p.Target))
+	switch {
+	case strings.HasPrefix(p.Target, "eigw-"):
+		p.Kind = routeInternet
+	case strings.HasPrefix(p.Target, "igw-"):
+		attached, err := igwAttached(f, p.Target, p.VPCID)
+		if err != nil {
+			return err
+		}
+		// An IPv6 address is globally routable: no public IPv4 is needed,
+		// so the path is not "public" for network.public-ip.
+		p.Kind = routeInternet
+		if !attached {
+			p.Kind, p.Problem = routeBroken, fmt.Sprintf("internet gateway %s is not attached to %s", p.Target, p.VPCID)
+			p.Repair = fmt.Sprintf("aws ec2 attach-internet-gateway --internet-gateway-id %s --vpc-id %s", p.Target, p.VPCID)
+		}
+	default:
+		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("the ::/0 route of %s leaves the VPC through %s, and the path beyond it cannot be proven", rtID, targetLabel(f, p.Target))
+		p.Repair = beyondAdvice(p.Target)
+	}
+	return nil
+}
+
+// targetLabel names what a route target is, for a reader who must look there next.
+func targetLabel(f *account.Facts, id string) string {
+	switch {
+	case strings.HasPrefix(id, "tgw-"):
+		return "transit gateway " + id
+	case strings.HasPrefix(id, "pcx-"):
+		return "VPC peering connection " + id
+	case strings.HasPrefix(id, "vpce-"):
+		for _, ep := range f.EC2.VpcEndpoints {
+			if aws.ToString(ep.VpcEndpointId) == id && ep.VpcEndpointType == ec2types.VpcEndpointTypeGatewayLoadBalancer {
+				return "Gateway Load Balancer endpoint " + id + " (a firewall appliance)"
+			}
+		}
+		// AWS Network Firewall's endpoints are not the account's VPC endpoints.
+		return "firewall endpoint " + id + " (AWS Network Firewall or a Gateway Load Balancer endpoint)"
+	case strings.HasPrefix(id, "eni-"), strings.HasPrefix(id, "i-"):
+		return "network appliance " + id + " (a NAT instance or firewall)"
+	case strings.HasPrefix(id, "arn:") && strings.Contains(id, ":core-network/"):
+		return "Cloud WAN core network " + id
+	case strings.HasPrefix(id, "vgw-"):
+		return "virtual private gateway " + id + " (to your own network)"
+	}
+	return id
+}
+
+// beyondAdvice says what to check past a target the facts cannot see through.
+func beyondAdvice(id string) string {
+	switch {
+	case strings.HasPrefix(id, "tgw-"):
+		return fmt.Sprintf("check that the transit gateway route table of %s's attachment sends 0.0.0.0/0 to an egress VPC with a NAT gateway, and that the route back to this VPC exists (aws ec2 search-transit-gateway-routes)", id)
+	case strings.HasPrefix(id, "vpce-"):
+		return fmt.Sprintf("check that the firewall behind %s allows TCP 443 to the registry's hosts, and that its subnet routes on to a NAT or internet gateway", id)
+	case strings.HasPrefix(id, "pcx-"):
+		return fmt.Sprintf("peering connection %s does not carry traffic on to the internet (no transitive routing): use a NAT gateway or VPC endpoints in this VPC", id)
+	}
+	return fmt.Sprintf("check that %s forwards TCP 443 to the registry and back", id)
 }
 
 // followNAT checks the NAT gateway and the route out of its own subnet.
@@ -187,7 +275,8 @@ func (p *netPath) followNAT(f *account.Facts) error {
 	target := routeTarget(r)
 	if !strings.HasPrefix(target, "igw-") {
 		p.Chain = append(p.Chain, hop+target)
-		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("NAT gateway %s sends traffic on through %s, and the path beyond it cannot be proven", p.Target, target)
+		p.Kind, p.Problem = routeUnproven, fmt.Sprintf("NAT gateway %s sends traffic on through %s, and the path beyond it cannot be proven", p.Target, targetLabel(f, target))
+		p.Repair = beyondAdvice(target)
 		return nil
 	}
 	attached, err := igwAttached(f, target, p.VPCID)

@@ -32,6 +32,7 @@ func checkRoute(f *account.Facts) Finding {
 	case p.Kind == routeUnproven:
 		fd.Status = Warn
 		fd.Message = fmt.Sprintf("Subnet %s: %s; make sure the registry is reachable that way.", subnet, p.Problem)
+		fd.Advice = "Check the path beyond the VPC: " + p.Repair + "."
 	case p.endpointDesign():
 		fd.Status = Skip
 		fd.Message = fmt.Sprintf("Subnet %s has no internet path (%s), but %s has ECR interface endpoints: network.vpc-endpoints judges that design.", subnet, p.Problem, p.VPCID)

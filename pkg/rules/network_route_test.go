@@ -74,10 +74,23 @@ func TestNetworkRoute(t *testing.T) {
 		{name: "transit gateway warns", facts: with(natVPC, func(f *account.Facts) {
 			r := defaultRouteOf(f, "rtb-app")
 			r.NatGatewayId, r.TransitGatewayId = nil, aws.String("tgw-1")
-		}), status: Warn, msg: "leaves the VPC through tgw-1"},
+		}), status: Warn, msg: "leaves the VPC through transit gateway tgw-1", check: adviceHas("transit gateway route table of tgw-1's attachment")},
 		{name: "firewall endpoint behind NAT warns", facts: with(natVPC, func(f *account.Facts) {
 			defaultRouteOf(f, "rtb-main").GatewayId = aws.String("vpce-fw")
-		}), status: Warn, msg: "nat-1 sends traffic on through vpce-fw"},
+		}), status: Warn, msg: "nat-1 sends traffic on through firewall endpoint vpce-fw (AWS Network Firewall", check: adviceHas("firewall behind vpce-fw allows TCP 443")},
+		{name: "Gateway Load Balancer endpoint warns, named", facts: with(natVPC, func(f *account.Facts) {
+			r := defaultRouteOf(f, "rtb-app")
+			r.NatGatewayId, r.GatewayId = nil, aws.String("vpce-gwlb")
+			f.EC2.VpcEndpoints = append(f.EC2.VpcEndpoints, ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-gwlb"), VpcId: aws.String("vpc-1"),
+				VpcEndpointType: ec2types.VpcEndpointTypeGatewayLoadBalancer})
+		}), status: Warn, msg: "Gateway Load Balancer endpoint vpce-gwlb"},
+		{name: "peering warns: no transitive routing", facts: with(natVPC, func(f *account.Facts) {
+			r := defaultRouteOf(f, "rtb-app")
+			r.NatGatewayId, r.VpcPeeringConnectionId = nil, aws.String("pcx-1")
+		}), status: Warn, msg: "VPC peering connection pcx-1", check: adviceHas("no transitive routing")},
+		{name: "IPv6-only subnet with an egress-only gateway passes", facts: with(natVPC, ipv6Only("eigw-1")), status: Pass, msg: "through eigw-1"},
+		{name: "IPv6-only subnet without ::/0 fails, endpoints or not", facts: with(endpointVPC, ipv6Only("")), status: Fail,
+			msg: "IPv6-only subnet subnet-app has no working ::/0 route", check: adviceHas("create-egress-only-internet-gateway")},
 		{name: "subnet not found is an error", facts: with(natVPC, func(f *account.Facts) { f.Task.SubnetID = "subnet-gone" }),
 			status: Error, msg: "subnet subnet-gone not found"},
 		{name: "NAT not found is an error", facts: with(natVPC, func(f *account.Facts) { f.EC2.NatGateways = nil }),
@@ -86,4 +99,16 @@ func TestNetworkRoute(t *testing.T) {
 			status: Error, msg: "route table of subnet subnet-app not found"},
 		{name: "failed read is an error", facts: failedRead(natVPC, account.SrcRouteTables), status: Error, msg: "AccessDenied"},
 	})
+}
+
+// ipv6Only makes the task's subnet IPv6-only, with a ::/0 route to target ("" for none).
+func ipv6Only(target string) func(*account.Facts) {
+	return func(f *account.Facts) {
+		f.TaskSubnet().Ipv6Native = aws.Bool(true)
+		if target != "" {
+			rt, _ := f.RouteTableFor(f.Task.SubnetID)
+			rt.Routes = append(rt.Routes, ec2types.Route{DestinationIpv6CidrBlock: aws.String("::/0"),
+				EgressOnlyInternetGatewayId: aws.String(target), State: ec2types.RouteStateActive})
+		}
+	}
 }
