@@ -7,8 +7,9 @@
 //	p.Set(faultproxy.Rule{Service: "dynamodb", Operation: "PutItem", Fault: faultproxy.Throttle, Rate: 0.5, Seed: 1})
 //
 // Which requests a Rate hits depends only on the seed and on the requests
-// themselves, not on the order they arrive in: concurrent callers see the
-// same faults on every run.
+// themselves (with the IDs moto generates masked), not on the order they
+// arrive in: concurrent callers see the same faults on every run, and a
+// failure seen with one seed comes back with it.
 package faultproxy
 
 import (
@@ -21,6 +22,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -251,9 +253,10 @@ func (p *Proxy) update(i int, fn func(*Call)) {
 // pick returns the rule that hits a request, or a zero rule (None).
 func (p *Proxy) pick(o op, body []byte) rule {
 	// A request is known by what it asks: the same request gets the same
-	// draws whenever it arrives, and its retries draw anew.
+	// draws whenever it arrives, and its retries draw anew. Generated IDs are
+	// masked, so that a world seeded again in moto draws as before.
 	h := fnv.New64a()
-	for _, s := range []string{o.service, o.name, string(body)} {
+	for _, s := range []string{o.service, o.name, maskIDs(string(body))} {
 		_ = binary.Write(h, binary.LittleEndian, uint64(len(s)))
 		h.Write([]byte(s))
 	}
@@ -274,6 +277,21 @@ func (p *Proxy) pick(o op, body []byte) rule {
 		return *r
 	}
 	return rule{}
+}
+
+// generatedIDs match the part of an ID that AWS (and moto) make up, after
+// the part a test chooses: EC2's subnet-0a1b2c…, vpc-…, sg-…, and the random
+// suffix of a Secrets Manager ARN.
+var generatedIDs = []*regexp.Regexp{
+	regexp.MustCompile(`(\b[a-z]+-)[0-9a-f]{8,17}\b`),
+	regexp.MustCompile(`(:secret:[^":&]+-)[A-Za-z0-9]{6}\b`),
+}
+
+func maskIDs(body string) string {
+	for _, re := range generatedIDs {
+		body = re.ReplaceAllString(body, "${1}*")
+	}
+	return body
 }
 
 // draw is the nth number in [0, 1) of the random stream of one request under one seed.

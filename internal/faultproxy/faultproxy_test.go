@@ -17,6 +17,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -242,20 +243,24 @@ func TestRules(t *testing.T) {
 }
 
 // A rate hits the same requests under the same seed, whatever order
-// concurrent callers arrive in.
+// concurrent callers arrive in, and whatever IDs moto generated for the world.
 func TestRateIsReproducible(t *testing.T) {
 	p := faultproxy.New(t, motoserver.Endpoint(t))
-	client := ecs.NewFromConfig(config(t, p, 1))
+	client := ec2.NewFromConfig(config(t, p, 1))
 	const n = 40
-	throttled := func(seed uint64) []string {
-		p.Set(faultproxy.Rule{Service: "ecs", Operation: "DescribeClusters", Fault: faultproxy.Throttle, Rate: 0.5, Seed: seed})
+	// throttled returns the names whose calls were throttled: each asks for
+	// the security group of that name in a VPC moto would have named.
+	throttled := func(seed uint64, vpc string) []string {
+		p.Set(faultproxy.Rule{Service: "ec2", Operation: "DescribeSecurityGroups", Fault: faultproxy.Throttle, Rate: 0.5, Seed: seed})
 		var mu sync.Mutex
 		var hit []string
 		var wg sync.WaitGroup
 		for i := range n {
-			name := fmt.Sprintf("cluster-%02d", i)
+			name := fmt.Sprintf("group-%02d", i)
 			wg.Go(func() {
-				_, err := client.DescribeClusters(context.Background(), &ecs.DescribeClustersInput{Clusters: []string{name}})
+				_, err := client.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+					{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{name}},
+				}})
 				if err != nil {
 					mu.Lock()
 					defer mu.Unlock()
@@ -267,7 +272,8 @@ func TestRateIsReproducible(t *testing.T) {
 		slices.Sort(hit)
 		return hit
 	}
-	first, again, other := throttled(1), throttled(1), throttled(2)
+	const vpc, reseeded = "vpc-0a1b2c3d4e5f60718", "vpc-0f9e8d7c6b5a43210"
+	first, again, other := throttled(1, vpc), throttled(1, reseeded), throttled(2, vpc)
 	if !slices.Equal(first, again) {
 		t.Errorf("seed 1 throttled %v, then %v", first, again)
 	}
