@@ -180,13 +180,16 @@ func (w *world) seedPlumbing(tb testing.TB) {
 }
 
 // stoppedEvent is the EventBridge event of the service's task that could not
-// reach ecr.api: the registry-auth form of current Fargate platforms.
+// reach ecr.api: the registry-auth form of current Fargate platforms. Its
+// task stopped over an hour ago: moto cannot hold ECS tasks (see
+// ../shared/notes/moto.md), and remediate refuses a task ECS should still
+// describe but does not; an aged-out one is judged by its service alone.
 func (w *world) stoppedEvent(tb testing.TB, eventID string) []byte {
 	tb.Helper()
 	taskArn := fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a87", region, accountID, w.name)
 	ev := map[string]any{
 		"version": "0", "id": eventID, "detail-type": "ECS Task State Change", "source": "aws.ecs",
-		"account": accountID, "time": time.Now().UTC().Format(time.RFC3339), "region": region, "resources": []string{taskArn},
+		"account": accountID, "time": time.Now().Add(-70 * time.Minute).UTC().Format(time.RFC3339), "region": region, "resources": []string{taskArn},
 		"detail": map[string]any{
 			"attachments": []any{map[string]any{"id": "77f0c1de", "type": "eni", "status": "DELETED", "details": []any{
 				map[string]any{"name": "subnetId", "value": w.subnet},
