@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -21,6 +23,7 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/remediate"
 	"github.com/pullmedic/pullmedic/pkg/state"
 	"github.com/pullmedic/pullmedic/pkg/triage"
 )
@@ -28,9 +31,11 @@ import (
 // Least privilege, checked against what the functions really do: each
 // function's AWS calls go through a recording proxy in front of moto (which
 // enforces no IAM), and every call must be granted by the template's role for
-// that function.
+// that function, a DynamoDB call also for the item's partition key.
 
-// awsProxy forwards to moto and records each call as an IAM action.
+// awsProxy forwards to moto and records each call as an IAM action; a
+// DynamoDB call as "ACTION KEY", with the partition key that IAM's
+// dynamodb:LeadingKeys sees (see callOf).
 type awsProxy struct {
 	server  *httptest.Server
 	mu      sync.Mutex
@@ -48,6 +53,8 @@ func newAWSProxy(tb testing.TB, target string) *awsProxy {
 		action, err := iamAction(r)
 		if err != nil {
 			action = "unrecognized call: " + err.Error()
+		} else if strings.HasPrefix(action, "dynamodb:") {
+			action += " " + partitionKey(r)
 		}
 		p.mu.Lock()
 		if !slices.Contains(p.actions, action) {
@@ -93,6 +100,35 @@ func iamAction(r *http.Request) (string, error) {
 	return service + ":" + form.Get("Action"), nil
 }
 
+// stateKey is the state table's partition key (template.yaml's KeySchema).
+const stateKey = "pk"
+
+// partitionKey is the partition key of a DynamoDB item call: Key for
+// Get/Update/Delete, Item for Put; "" when the body has neither.
+func partitionKey(r *http.Request) string {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return ""
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var in struct {
+		Key, Item map[string]struct{ S string }
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return ""
+	}
+	if k := in.Key[stateKey].S; k != "" {
+		return k
+	}
+	return in.Item[stateKey].S
+}
+
+// callOf splits a recorded call into its action and, for DynamoDB, its key.
+func callOf(call string) (action, key string) {
+	action, key, _ = strings.Cut(call, " ")
+	return action, key
+}
+
 // templateNode is template.yaml as YAML nodes, so that !If branches and !Ref
 // are seen as written.
 func templateNode(t *testing.T) *yaml.Node {
@@ -108,9 +144,22 @@ func templateNode(t *testing.T) *yaml.Node {
 	return doc.Content[0]
 }
 
-// templateGrants returns the actions the template's role grants a function:
-// its inline policies and the managed policies of the template it attaches.
-func templateGrants(t *testing.T, function string) []string {
+// statement is one Allow statement of a role, as written.
+type statement struct {
+	sid     string
+	actions []string
+	// resource and condition are the statement's Resource and Condition nodes.
+	resource, condition *yaml.Node
+	// when is the template condition of the !If the statement is under ("" for
+	// none); the statement of an !If's else branch has "!" before it.
+	when string
+}
+
+// roleStatements returns the Allow statements of the template's role for a
+// function: its inline policies and the template's managed policies it
+// attaches. A statement shape it does not know fails the test, so that no
+// grant escapes the checks below.
+func roleStatements(t *testing.T, function string) []statement {
 	t.Helper()
 	resources := child(templateNode(t), "Resources")
 	roleRef := child(child(child(resources, function), "Properties"), "Role") // !GetAtt ROLE.Arn
@@ -121,14 +170,68 @@ func templateGrants(t *testing.T, function string) []string {
 	if role == nil {
 		t.Fatalf("role %s of %s not found", roleRef.Value, function)
 	}
-	grants := allowedActions(child(role, "Policies"))
+	var docs []*yaml.Node
+	if inline := child(role, "Policies"); inline != nil {
+		for _, p := range inline.Content {
+			docs = append(docs, child(p, "PolicyDocument"))
+		}
+	}
 	if managed := child(role, "ManagedPolicyArns"); managed != nil {
 		for _, ref := range managed.Content {
 			if ref.Tag != "!Ref" {
 				t.Fatalf("%s: managed policy %q is not one of the template's", roleRef.Value, ref.Value)
 			}
-			grants = append(grants, allowedActions(child(child(resources, ref.Value), "Properties"))...)
+			docs = append(docs, child(child(child(resources, ref.Value), "Properties"), "PolicyDocument"))
 		}
+	}
+	var out []statement
+	var add func(n *yaml.Node, when string)
+	add = func(n *yaml.Node, when string) {
+		switch {
+		case n.Tag == "!If" && len(n.Content) == 3:
+			add(n.Content[1], n.Content[0].Value)
+			add(n.Content[2], "!"+n.Content[0].Value)
+		case n.Tag == "!Ref" && n.Value == "AWS::NoValue":
+		case n.Kind == yaml.MappingNode && child(n, "Effect") != nil && child(n, "Effect").Value == "Allow":
+			st := statement{sid: fmt.Sprintf("at line %d", n.Line), resource: child(n, "Resource"), condition: child(n, "Condition"), when: when}
+			if sid := child(n, "Sid"); sid != nil {
+				st.sid = sid.Value
+			}
+			action := child(n, "Action")
+			if action == nil {
+				t.Errorf("%s: statement %s has no Action", roleRef.Value, st.sid)
+				return
+			}
+			st.actions = []string{action.Value}
+			if action.Kind == yaml.SequenceNode {
+				st.actions = nil
+				for _, a := range action.Content {
+					st.actions = append(st.actions, a.Value)
+				}
+			}
+			out = append(out, st)
+		default:
+			t.Errorf("%s:%d: a policy statement this test cannot read (role %s)", templatePath, n.Line, roleRef.Value)
+		}
+	}
+	for _, doc := range docs {
+		statements := child(doc, "Statement")
+		if statements == nil || statements.Kind != yaml.SequenceNode {
+			t.Fatalf("%s: a policy document without a Statement list", roleRef.Value)
+		}
+		for _, n := range statements.Content {
+			add(n, "")
+		}
+	}
+	return out
+}
+
+// templateGrants returns the actions the template's role grants a function.
+func templateGrants(t *testing.T, function string) []string {
+	t.Helper()
+	var grants []string
+	for _, st := range roleStatements(t, function) {
+		grants = append(grants, st.actions...)
 	}
 	return grants
 }
@@ -146,47 +249,66 @@ func child(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// allowedActions collects the Action of every Allow statement below n.
-func allowedActions(n *yaml.Node) []string {
-	if n == nil {
-		return nil
-	}
-	var out []string
-	if effect := child(n, "Effect"); effect != nil && effect.Value == "Allow" {
-		action := child(n, "Action")
-		if action == nil {
-			return nil
-		}
-		if action.Kind == yaml.ScalarNode {
-			out = append(out, action.Value)
-		}
-		for _, a := range action.Content {
-			out = append(out, a.Value)
-		}
-		return out
-	}
-	for _, c := range n.Content {
-		out = append(out, allowedActions(c)...)
-	}
-	return out
-}
-
 // granted reports whether an action is among the grants (which have no
 // wildcards: TestTemplateGrantsNoWildcardActions); IAM ignores case.
 func granted(action string, grants []string) bool {
 	return slices.ContainsFunc(grants, func(g string) bool { return strings.EqualFold(g, action) })
 }
 
-// assertGranted fails for each call that the function's role does not allow.
+// leadingKeys returns the dynamodb:LeadingKeys patterns of a statement's
+// ForAllValues:StringLike condition, and whether it has one.
+func (st statement) leadingKeys() ([]string, bool) {
+	keys := child(child(st.condition, "ForAllValues:StringLike"), "dynamodb:LeadingKeys")
+	if keys == nil {
+		return nil, false
+	}
+	if keys.Kind == yaml.ScalarNode {
+		return []string{keys.Value}, true
+	}
+	var out []string
+	for _, k := range keys.Content {
+		out = append(out, k.Value)
+	}
+	return out, true
+}
+
+// allows reports whether the statement allows an action, and for a DynamoDB
+// call on key, whether the key passes its LeadingKeys fence. Other conditions
+// (ecs:cluster, kms:ViaService) are not evaluated.
+func (st statement) allows(action, key string) bool {
+	if !granted(action, st.actions) {
+		return false
+	}
+	patterns, fenced := st.leadingKeys()
+	if !fenced {
+		return true
+	}
+	return key != "" && slices.ContainsFunc(patterns, func(p string) bool { return stringLike(p, key) })
+}
+
+// stringLike is IAM's StringLike: case-sensitive, * any run, ? one character.
+func stringLike(pattern, s string) bool {
+	re := regexp.QuoteMeta(pattern)
+	re = strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(re)
+	return regexp.MustCompile("^" + re + "$").MatchString(s)
+}
+
+// assertGranted fails for each call that the function's role does not allow:
+// the action, and for DynamoDB the item's key.
 func assertGranted(t *testing.T, function string, called []string) {
 	t.Helper()
 	if len(called) == 0 {
 		t.Errorf("%s made no AWS call through the proxy", function)
 	}
-	grants := templateGrants(t, function)
-	for _, action := range called {
-		if !granted(action, grants) {
-			t.Errorf("%s called %s, which template.yaml does not grant it", function, action)
+	statements := roleStatements(t, function)
+	for _, call := range called {
+		action, key := callOf(call)
+		if strings.HasPrefix(action, "dynamodb:") && key == "" {
+			t.Errorf("%s called %s without a partition key the proxy could read", function, action)
+			continue
+		}
+		if !slices.ContainsFunc(statements, func(st statement) bool { return st.allows(action, key) }) {
+			t.Errorf("%s called %s, which template.yaml does not grant it", function, call)
 		}
 	}
 }
@@ -255,20 +377,24 @@ func apiActions[API any](service string) []string {
 
 // Exactly the reads, and exactly the writes, the code can make: each
 // function's grants are the methods of the narrow SDK interfaces its handler
-// is built from, plus what the Lambda service does with the role.
+// is built from, plus what AWS services do with the role on its behalf.
 func TestTemplateGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 	common := slices.Concat(
 		apiActions[account.ECSAPI]("ecs"), apiActions[account.EC2API]("ec2"), apiActions[account.IAMAPI]("iam"),
 		apiActions[account.ECRAPI]("ecr"), apiActions[account.SecretsManagerAPI]("secretsmanager"),
-		apiActions[account.SSMAPI]("ssm"), apiActions[state.DynamoDB]("dynamodb"),
+		apiActions[account.SSMAPI]("ssm"),
 		// The runtime's logs, and the on-failure destination.
 		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"},
 	)
 	want := map[string][]string{
-		"DiagnoseFunction": slices.Concat(common, apiActions[notify.SNSPublisher]("sns"),
-			apiActions[notify.SecretsAPI]("secretsmanager"), apiActions[triage.Invoker]("lambda")),
-		"RemediateFunction": slices.Concat(common, apiActions[fix.Publisher]("sns"),
-			apiActions[fix.EC2API]("ec2"), apiActions[fix.ECSAPI]("ecs")),
+		"DiagnoseFunction": slices.Concat(common, apiActions[state.DynamoDB]("dynamodb"),
+			apiActions[notify.SNSPublisher]("sns"), apiActions[notify.SecretsAPI]("secretsmanager"),
+			apiActions[triage.Invoker]("lambda"),
+			// Secrets Manager decrypting the Slack secret with the role's
+			// permission, when it has a customer managed key: TestSlackSecretKeyDecrypt.
+			[]string{"kms:Decrypt"}),
+		"RemediateFunction": slices.Concat(common, apiActions[state.ItemStore]("dynamodb"),
+			apiActions[remediate.Publisher]("sns"), apiActions[fix.EC2API]("ec2"), apiActions[fix.ECSAPI]("ecs")),
 	}
 	for fn, actions := range want {
 		code, grants := actionSet(actions), actionSet(templateGrants(t, fn))
@@ -292,4 +418,165 @@ func actionSet(actions []string) map[string]string {
 		set[strings.ToLower(a)] = a
 	}
 	return set
+}
+
+// stateFence is what a function may do in the state table, as "ACTION PATTERN"
+// (a LeadingKeys pattern), e.g. "dynamodb:putitem event#*".
+type stateFence map[string]bool
+
+// wantStateFence derives each function's fence from the code: its own key
+// prefixes (state.DiagnoseKeys, state.RemediateKeys) with every method of its
+// DynamoDB interface, and for diagnose GetItem of remediate's fixes#.
+func wantStateFence() map[string]stateFence {
+	fence := func(prefixes []string, actions []string) stateFence {
+		f := stateFence{}
+		for _, p := range prefixes {
+			for _, a := range actions {
+				f[strings.ToLower(a)+" "+p+"*"] = true
+			}
+		}
+		return f
+	}
+	diagnose := fence(state.DiagnoseKeys, apiActions[state.DynamoDB]("dynamodb"))
+	maps.Copy(diagnose, fence([]string{state.PrefixFixes}, []string{"dynamodb:GetItem"}))
+	return map[string]stateFence{
+		"DiagnoseFunction":  diagnose,
+		"RemediateFunction": fence(state.RemediateKeys, apiActions[state.ItemStore]("dynamodb")),
+	}
+}
+
+// Each function reaches only its own records in the shared table: every
+// DynamoDB statement is fenced with dynamodb:LeadingKeys to the prefixes the
+// code names, and the fence admits no key of the other function's.
+func TestStateTableFencedByLeadingKeys(t *testing.T) {
+	// The fence separates the functions only if no prefix starts another.
+	for _, d := range state.DiagnoseKeys {
+		for _, r := range state.RemediateKeys {
+			if strings.HasPrefix(d, r) || strings.HasPrefix(r, d) {
+				t.Fatalf("key prefixes %q and %q overlap: no LeadingKeys pattern can tell them apart", d, r)
+			}
+		}
+	}
+	want := wantStateFence()
+	for fn, wantFence := range want {
+		got := stateFence{}
+		var statements []statement
+		for _, st := range roleStatements(t, fn) {
+			if !slices.ContainsFunc(st.actions, func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "dynamodb:") }) {
+				continue
+			}
+			statements = append(statements, st)
+			if r := st.resource; r == nil || r.Tag != "!GetAtt" || r.Value != "StateTable.Arn" {
+				t.Errorf("%s: statement %s is on %v, want only !GetAtt StateTable.Arn (no index, no other table)", fn, st.sid, r)
+			}
+			patterns, fenced := st.leadingKeys()
+			if !fenced || len(patterns) == 0 {
+				t.Errorf("%s: statement %s has no ForAllValues:StringLike dynamodb:LeadingKeys condition", fn, st.sid)
+				continue
+			}
+			// ForAllValues holds for a request without the key (a Scan).
+			if null := child(child(st.condition, "Null"), "dynamodb:LeadingKeys"); null == nil || null.Value != "false" {
+				t.Errorf("%s: statement %s lacks Null dynamodb:LeadingKeys \"false\", so a call without a key passes the fence", fn, st.sid)
+			}
+			if st.when != "" {
+				t.Errorf("%s: statement %s is conditional (%s); the code always uses the table", fn, st.sid, st.when)
+			}
+			for _, a := range st.actions {
+				for _, p := range patterns {
+					got[strings.ToLower(a)+" "+p] = true
+				}
+			}
+		}
+		for k := range wantFence {
+			if !got[k] {
+				t.Errorf("%s: the code calls %s, which template.yaml does not allow", fn, k)
+			}
+		}
+		for k := range got {
+			if !wantFence[k] {
+				t.Errorf("%s: template.yaml allows %s, which the code never calls", fn, k)
+			}
+		}
+
+		// The same fence as IAM evaluates it (and as assertGranted applies it
+		// to the keys of the e2e run): a key under a prefix of the function's
+		// is allowed, one of the other function's is not, bar diagnose's read of fixes#.
+		own, other := state.DiagnoseKeys, state.RemediateKeys
+		if fn == "RemediateFunction" {
+			own, other = other, own
+		}
+		allowed := func(action, key string) bool {
+			return slices.ContainsFunc(statements, func(st statement) bool { return st.allows(action, key) })
+		}
+		for _, action := range apiActions[state.DynamoDB]("dynamodb") {
+			for _, p := range own {
+				if want := wantFence[strings.ToLower(action)+" "+p+"*"]; allowed(action, p+"c#s") != want {
+					t.Errorf("%s: %s on %sc#s allowed = %v, want %v", fn, action, p, !want, want)
+				}
+			}
+			for _, p := range other {
+				readsFixes := fn == "DiagnoseFunction" && p == state.PrefixFixes && action == "dynamodb:GetItem"
+				if allowed(action, p+"c#s") != readsFixes {
+					t.Errorf("%s: %s on %sc#s allowed = %v, want %v", fn, action, p, !readsFixes, readsFixes)
+				}
+			}
+			for _, key := range []string{"", "other#c#s", "x" + own[0]} {
+				if allowed(action, key) {
+					t.Errorf("%s: %s on %q allowed, want refused", fn, action, key)
+				}
+			}
+		}
+	}
+}
+
+// The Slack secret's customer managed key: kms:Decrypt only when the key's
+// parameter is set, on that key, only through Secrets Manager for the secret.
+func TestSlackSecretKeyDecrypt(t *testing.T) {
+	tpl := templateNode(t)
+	param := child(child(tpl, "Parameters"), "SlackSecretKmsKeyArn")
+	if param == nil || child(param, "Default") == nil || child(param, "Default").Value != "" {
+		t.Fatal(`parameter SlackSecretKmsKeyArn with Default "" not found`)
+	}
+	var decrypts []statement
+	for _, st := range roleStatements(t, "DiagnoseFunction") {
+		if granted("kms:Decrypt", st.actions) {
+			decrypts = append(decrypts, st)
+		}
+	}
+	if len(decrypts) != 1 {
+		t.Fatalf("diagnose has %d kms:Decrypt statements, want 1", len(decrypts))
+	}
+	st := decrypts[0]
+	if len(st.actions) != 1 {
+		t.Errorf("%s grants %v, want kms:Decrypt alone", st.sid, st.actions)
+	}
+	if r := st.resource; r == nil || r.Tag != "!Ref" || r.Value != "SlackSecretKmsKeyArn" {
+		t.Errorf("%s is on %v, want !Ref SlackSecretKmsKeyArn", st.sid, r)
+	}
+	// Conditional on the parameter: an empty ARN must leave no statement.
+	cond := child(child(tpl, "Conditions"), st.when)
+	if st.when == "" || cond == nil {
+		t.Fatalf("%s is not under an !If on a template condition (when %q)", st.sid, st.when)
+	}
+	if !refersTo(cond, "SlackSecretKmsKeyArn") || !refersTo(cond, "HasSlackSecret") {
+		t.Errorf("condition %s does not test both SlackSecretKmsKeyArn and HasSlackSecret", st.when)
+	}
+	eq := child(st.condition, "StringEquals")
+	if via := child(eq, "kms:ViaService"); via == nil || via.Tag != "!Sub" || via.Value != "secretsmanager.${AWS::Region}.amazonaws.com" {
+		t.Errorf("%s: kms:ViaService is %v, want !Sub secretsmanager.${AWS::Region}.amazonaws.com", st.sid, via)
+	}
+	if arn := child(eq, "kms:EncryptionContext:SecretARN"); arn == nil || arn.Tag != "!Ref" || arn.Value != "SlackWebhookSecretArn" {
+		t.Errorf("%s: kms:EncryptionContext:SecretARN is %v, want !Ref SlackWebhookSecretArn", st.sid, arn)
+	}
+	if granted("kms:Decrypt", templateGrants(t, "RemediateFunction")) {
+		t.Error("remediate may kms:Decrypt; it reads no secret")
+	}
+}
+
+// refersTo reports whether a condition refers to name, by !Ref or !Condition.
+func refersTo(n *yaml.Node, name string) bool {
+	if (n.Tag == "!Ref" || n.Tag == "!Condition") && n.Value == name {
+		return true
+	}
+	return slices.ContainsFunc(n.Content, func(c *yaml.Node) bool { return refersTo(c, name) })
 }
