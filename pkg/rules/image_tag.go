@@ -38,6 +38,10 @@ func checkTag(f *account.Facts) Finding {
 			}
 			continue
 		case f.Repository(c.Ref.ECRAccount, c.Ref.Repository) == nil:
+			// Missing, or unread: only a read that worked says which.
+			if fd, failed := readFailed(f, account.SrcRepository); failed {
+				return fd
+			}
 			continue // image.repository reports it
 		}
 		if fd, failed := readFailed(f, account.SrcImages); failed {

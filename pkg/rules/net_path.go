@@ -49,6 +49,14 @@ func needs(extra ...account.Source) []account.Source {
 	return append(append([]account.Source{}, pathSources...), extra...)
 }
 
+// destNeeds is needs for the rules that judge where the pull goes
+// (pullDestinations, requiredEndpoints): the task definition decides which
+// endpoints (logs, secrets) are on the way, so without it those rules
+// cannot tell a pass from a skip.
+func destNeeds(extra ...account.Source) []account.Source {
+	return needs(append([]account.Source{account.SrcTaskDefinition}, extra...)...)
+}
+
 // endpointDesign reports that the VPC is built to pull through ECR interface
 // endpoints: there is no internet path, but there are ECR endpoints.
 func (p *netPath) endpointDesign() bool {

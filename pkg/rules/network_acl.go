@@ -21,7 +21,7 @@ var NetworkNACL = Rule{
 	Severity:    High,
 	Summary:     "The network ACLs of the task subnet (and of the endpoint subnets) allow TCP 443 out and the replies on ports 1024-65535 back in",
 	Remediation: "Add network ACL entries allowing TCP 443 outbound and TCP 1024-65535 inbound, numbered below any deny that matches first.",
-	Needs:       needs(account.SrcNetworkACLs, account.SrcEndpointSubnets),
+	Needs:       destNeeds(account.SrcNetworkACLs, account.SrcEndpointSubnets),
 	Check:       checkNACL,
 }
 

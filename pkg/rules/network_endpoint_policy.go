@@ -17,7 +17,7 @@ var NetworkEndpointPolicy = Rule{
 	Severity:    High,
 	Summary:     "VPC endpoint policies allow the pull: s3:GetObject on the ECR layer bucket (S3 gateway), the ECR pull actions (ecr.dkr) and ecr:GetAuthorizationToken (ecr.api)",
 	Remediation: "Add a statement allowing the pull to the endpoint policy (aws ec2 modify-vpc-endpoint --policy-document replaces the whole policy: merge it).",
-	Needs:       needs(),
+	Needs:       destNeeds(),
 	Check:       checkEndpointPolicy,
 }
 

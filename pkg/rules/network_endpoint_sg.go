@@ -17,7 +17,7 @@ var NetworkEndpointSG = Rule{
 	Severity:    High,
 	Summary:     "The security groups of the interface endpoints the task uses allow inbound TCP 443 from the task",
 	Remediation: "Allow inbound TCP 443 from the task's security group on the endpoints' security groups.",
-	Needs:       needs(account.SrcSecurityGroups, account.SrcService),
+	Needs:       destNeeds(account.SrcSecurityGroups, account.SrcService),
 	Check:       checkEndpointSG,
 }
 

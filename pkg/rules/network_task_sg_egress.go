@@ -13,7 +13,7 @@ var NetworkTaskSGEgress = Rule{
 	Severity:    High,
 	Summary:     "The task's security groups allow outbound TCP 443 to the internet (internet path), or to the endpoints and the S3 prefix list (endpoint path)",
 	Remediation: "Allow outbound TCP 443 from the task's security group to where the pull goes.",
-	Needs:       needs(account.SrcSecurityGroups, account.SrcService, account.SrcEndpointSubnets),
+	Needs:       destNeeds(account.SrcSecurityGroups, account.SrcService, account.SrcEndpointSubnets),
 	Check:       checkTaskSGEgress,
 }
 

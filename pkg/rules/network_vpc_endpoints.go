@@ -17,7 +17,7 @@ var NetworkVPCEndpoints = Rule{
 	Severity:    Critical,
 	Summary:     "Without an internet path, the VPC has available ecr.dkr, ecr.api (platform 1.4.0+), logs and secrets interface endpoints with private DNS, and an S3 gateway endpoint on the task's route table",
 	Remediation: "Create the missing VPC endpoints (aws ec2 create-vpc-endpoint), or give the subnet a NAT gateway route.",
-	Needs:       needs(),
+	Needs:       destNeeds(),
 	Check:       checkVPCEndpoints,
 }
 
@@ -99,13 +99,9 @@ func checkVPCEndpoints(f *account.Facts) Finding {
 			Message: fmt.Sprintf("Subnet %s has no internet path and VPC %s lacks what the pull needs: %s.", subnet, p.VPCID, strings.Join(problems, "; ")),
 			Advice:  "Fix the endpoints: " + strings.Join(advice, "; ") + "."}
 	}
-	if n.TaskDefUnknown {
-		reason := f.Err(account.SrcTaskDefinition)
-		if reason == "" {
-			reason = "task definition " + f.Task.TaskDefinitionArn + " not found"
-		}
+	if n.TaskDefUnknown { // not found; a failed read is an error through Needs
 		return Finding{Status: Warn, Evidence: ev, Message: fmt.Sprintf(
-			"VPC %s has the ECR and S3 endpoints, but the logs and secrets endpoints the task may need were not checked (%s).", p.VPCID, reason)}
+			"VPC %s has the ECR and S3 endpoints, but the logs and secrets endpoints the task may need were not checked (task definition %s not found).", p.VPCID, f.Task.TaskDefinitionArn)}
 	}
 	return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("VPC %s has every endpoint the task needs: %s.", p.VPCID, strings.Join(present, ", "))}
 }

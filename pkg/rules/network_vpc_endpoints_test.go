@@ -89,10 +89,10 @@ func TestNetworkVPCEndpoints(t *testing.T) {
 		{name: "ecr.dkr missing beside ecr.api fails", facts: with(endpointVPC, dropEndpoint("vpce-ecr-dkr")), status: Fail, msg: "no ecr.dkr interface endpoint"},
 		{name: "task definition unknown warns", facts: with(endpointVPC, func(f *account.Facts) { f.ECS.TaskDefinitions = nil }),
 			status: Warn, msg: "task definition arn:aws:ecs:eu-west-1:111122223333:task-definition/api:7 not found"},
-		{name: "task definition read failed warns with the reason", facts: with(endpointVPC, func(f *account.Facts) {
+		{name: "task definition read failed is an error", facts: with(endpointVPC, func(f *account.Facts) {
 			f.ECS.TaskDefinitions = nil
 			f.Fail(account.SrcTaskDefinition, errAccessDenied)
-		}), status: Warn, msg: "AccessDenied"},
+		}), status: Error, msg: "ecs:task-definition: AccessDenied"}, // a failed read is never a verdict
 		{name: "endpoints read failed is an error", facts: failedRead(endpointVPC, account.SrcVPCEndpoints), status: Error, msg: "ec2:vpc-endpoints: AccessDenied"},
 		{name: "subnet not found is an error", facts: with(endpointVPC, func(f *account.Facts) { f.EC2.Subnets = nil }), status: Error, msg: "not found"},
 	})
