@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pullmedic/pullmedic/internal/faultproxy"
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
@@ -73,31 +74,13 @@ func (p *awsProxy) called() []string {
 	return slices.Clone(p.actions)
 }
 
-// The SigV4 credential scope ends in REGION/SERVICE/aws4_request; the signing
-// name is the IAM service prefix for every service pullmedic calls.
-var credentialScope = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
-
-// iamAction names the IAM action of an SDK request: the operation from the
-// JSON protocols' X-Amz-Target or the query protocols' Action parameter.
+// iamAction names the IAM action of an SDK request: "service:Operation".
 func iamAction(r *http.Request) (string, error) {
-	m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
-		return "", fmt.Errorf("unsigned %s %s", r.Method, r.URL.Path)
-	}
-	service := m[1]
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		return service + ":" + target[strings.LastIndex(target, ".")+1:], nil
-	}
-	body, err := io.ReadAll(r.Body)
+	service, op, err := faultproxy.Operation(r)
 	if err != nil {
 		return "", err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	form, err := url.ParseQuery(string(body))
-	if err != nil || form.Get("Action") == "" {
-		return "", fmt.Errorf("%s: no operation in %s %s", service, r.Method, r.URL.Path)
-	}
-	return service + ":" + form.Get("Action"), nil
+	return service + ":" + op, nil
 }
 
 // stateKey is the state table's partition key (template.yaml's KeySchema).
