@@ -3,10 +3,6 @@ package account_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/pullmedic/pullmedic/internal/faultproxy"
 	"github.com/pullmedic/pullmedic/internal/motoserver"
 	"github.com/pullmedic/pullmedic/pkg/event"
 )
@@ -289,18 +286,8 @@ func (fx *fixture) seedECS(ctx context.Context, c *ecs.Client, must func(string,
 // sequential rounds of a Collect show up in its wall time and in a CallLog.
 func latencyProxy(tb testing.TB, cfg aws.Config, delay time.Duration) aws.Config {
 	tb.Helper()
-	target, err := url.Parse(aws.ToString(cfg.BaseEndpoint))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	// Keep a connection per concurrent call, as the SDK does, so reconnecting adds no time.
-	proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 16}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
-		proxy.ServeHTTP(w, r)
-	}))
-	tb.Cleanup(srv.Close)
-	cfg.BaseEndpoint = aws.String(srv.URL)
+	p := faultproxy.New(tb, aws.ToString(cfg.BaseEndpoint))
+	p.Set(faultproxy.Rule{Fault: faultproxy.Latency, Delay: delay})
+	cfg.BaseEndpoint = aws.String(p.URL)
 	return cfg
 }
