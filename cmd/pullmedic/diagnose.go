@@ -153,10 +153,14 @@ func (in *input) print(c *cli, rep *report.Report) error {
 	return rep.WriteText(c.stdout, c.color)
 }
 
-// exitStatus turns failing rules into exit code 3.
+// exitStatus turns failing rules into exit code 3, and rules that could
+// not be evaluated, when none fails, into exit code 4.
 func exitStatus(rep *report.Report) error {
-	if rep.Failing() {
+	switch {
+	case rep.Failing():
 		return errFailing
+	case rep.Inconclusive:
+		return errInconclusive
 	}
 	return nil
 }

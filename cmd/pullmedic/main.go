@@ -21,6 +21,9 @@ const (
 	exitError    = 1
 	exitBadInput = 2
 	exitFailing  = 3
+	// exitInconclusive: no rule failed, but some could not be evaluated. A
+	// gate must not pass on reads that failed.
+	exitInconclusive = 4
 )
 
 const exitCodesHelp = `Exit codes:
@@ -29,6 +32,8 @@ const exitCodesHelp = `Exit codes:
   2  bad input: unreadable or malformed event or snapshot, wrong event type,
      a task that has not stopped, or a usage error
   3  the diagnosis ran and at least one rule failed (the cause is in the report)
+  4  inconclusive: no rule failed, but some could not be evaluated because a
+     read failed (the report says which and why); not a clean bill of health
 `
 
 const mainHelp = `pullmedic finds why an Amazon ECS task could not pull its container image
@@ -164,6 +169,8 @@ func (cmd *command) run(ctx context.Context, c *cli, args []string) int {
 		return exitOK
 	case errors.Is(err, errFailing):
 		return exitFailing
+	case errors.Is(err, errInconclusive):
+		return exitInconclusive
 	case errors.As(err, &ue):
 		return cmd.usageError(c, fs, err)
 	}
@@ -200,6 +207,10 @@ func writeMainHelp(w io.Writer) {
 
 // errFailing ends a run that worked but found failing rules (exit 3).
 var errFailing = errors.New("failing rules")
+
+// errInconclusive ends a run that worked, found no failing rule, but could
+// not evaluate some (exit 4).
+var errInconclusive = errors.New("inconclusive")
 
 // usageErr is a flag combination that cannot work; it is answered with the usage.
 type usageErr struct{ msg string }

@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/pullmedic/pullmedic/pkg/report"
 	"github.com/pullmedic/pullmedic/pkg/rules"
@@ -47,19 +50,48 @@ func truncatedFile(t *testing.T, file string) string {
 	return path
 }
 
+// unreadableDHCPSnapshot writes the healthy-nat snapshot without its DHCP
+// options: the rule that needs them cannot be evaluated, and nothing fails.
+func unreadableDHCPSnapshot(t *testing.T) string {
+	var snap map[string]any
+	if err := json.Unmarshal([]byte(mustRead(t, scenario("healthy-nat", "snapshot.json"))), &snap); err != nil {
+		t.Fatal(err)
+	}
+	delete(snap["ec2"].(map[string]any), "dhcpOptions")
+	data, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "snapshot-no-dhcp.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestExitCodesAndOutput(t *testing.T) {
 	truncated, truncSnap := truncatedEvent(t), truncatedFile(t, "snapshot.json")
+	noDHCP := unreadableDHCPSnapshot(t)
 	tests := []struct {
-		name     string
-		args     []string
-		stdin    string
-		code     int
-		stdout   []string // substrings
-		errLine  string   // when set: stderr is exactly one line starting with it
-		errParts []string // substrings of stderr
+		name      string
+		args      []string
+		stdin     string
+		code      int
+		stdout    []string // substrings
+		notStdout []string
+		errLine   string   // when set: stderr is exactly one line starting with it
+		errParts  []string // substrings of stderr
 	}{
 		{name: "healthy", args: []string{"diagnose", "--event", scenario("healthy-nat", "event.json"), "--snapshot", scenario("healthy-nat", "snapshot.json")},
 			code: exitOK, stdout: []string{"No failing check:", fmt.Sprintf("Checks (%d)", len(rules.Catalog))}},
+		{name: "a read failed", args: []string{"diagnose", "--event", scenario("healthy-nat", "event.json"), "--snapshot", noDHCP},
+			code: exitInconclusive,
+			stdout: []string{"Inconclusive: 1 check could not be evaluated because a read failed.",
+				"Could not check\n  dns.dhcp-options: could not be evaluated: DHCP options set dopt-05b1c2d3e4f5a6b7c not found\n    unknown: ",
+				"ERROR   dns.dhcp-options"},
+			notStdout: []string{"No failing check"}},
+		{name: "remediate when a read failed", args: []string{"remediate", "--event", scenario("healthy-nat", "event.json"), "--snapshot", noDHCP},
+			code: exitInconclusive, stdout: []string{"Inconclusive:", "dns.dhcp-options"}, notStdout: []string{"No failing check"}},
 		{name: "failing", args: []string{"diagnose", "--event", scenario("no-route", "event.json"), "--snapshot", scenario("no-route", "snapshot.json")},
 			code: exitFailing, stdout: []string{"Cause network.route:", "FAIL"}},
 		{name: "event from stdin", args: []string{"diagnose", "--event", "-", "--snapshot", scenario("no-route", "snapshot.json")},
@@ -91,8 +123,9 @@ func TestExitCodesAndOutput(t *testing.T) {
 		{name: "unknown command", args: []string{"diagnoze"}, code: exitBadInput, errParts: []string{`unknown command "diagnoze"`, "Commands:"}},
 		{name: "no command", args: nil, code: exitBadInput, errParts: []string{"Commands:"}},
 
-		{name: "help", args: []string{"--help"}, code: exitOK, stdout: []string{"Commands:", "diagnose", "remediate", "collect", "Exit codes:"}},
-		{name: "help diagnose", args: []string{"help", "diagnose"}, code: exitOK, stdout: []string{"pullmedic diagnose --event", "-snapshot", "-format", "-region", "Examples:", "Exit codes:"}},
+		{name: "help", args: []string{"--help"}, code: exitOK, stdout: []string{"Commands:", "diagnose", "remediate", "collect", "Exit codes:", "  4  inconclusive"}},
+		{name: "help diagnose", args: []string{"help", "diagnose"}, code: exitOK, stdout: []string{"pullmedic diagnose --event", "-snapshot", "-format", "-region", "Examples:", "Exit codes:",
+			"  3  the diagnosis ran and at least one rule failed", "  4  inconclusive: no rule failed, but some could not be evaluated"}},
 		{name: "diagnose --help", args: []string{"diagnose", "--help"}, code: exitOK, stdout: []string{"pullmedic diagnose --event", "Exit codes:"}},
 		{name: "help remediate", args: []string{"help", "remediate"}, code: exitOK, stdout: []string{"-apply", "-force", "-out", "Examples:"}},
 		{name: "collect -h", args: []string{"collect", "-h"}, code: exitOK, stdout: []string{"-cluster", "-task", "-out", "Examples:"}},
@@ -124,6 +157,11 @@ func TestExitCodesAndOutput(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 				}
 			}
+			for _, s := range tc.notStdout {
+				if strings.Contains(r.stdout, s) {
+					t.Errorf("stdout should not say %q:\n%s", s, r.stdout)
+				}
+			}
 			for _, s := range tc.errParts {
 				if !strings.Contains(r.stderr, s) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
@@ -145,24 +183,69 @@ func TestExitCodesAndOutput(t *testing.T) {
 }
 
 func TestJSONFormatIsReportV1(t *testing.T) {
-	r := runCLI(t, "", "diagnose", "--format", "json", "--event", scenario("no-route", "event.json"), "--snapshot", scenario("no-route", "snapshot.json"))
-	if r.code != exitFailing {
-		t.Fatalf("exit code = %d, stderr: %s", r.code, r.stderr)
+	tests := []struct {
+		name         string
+		event, snap  string
+		code         int
+		cause        string
+		inconclusive bool
+		unchecked    []report.Unchecked
+	}{
+		{name: "failing", event: scenario("no-route", "event.json"), snap: scenario("no-route", "snapshot.json"),
+			code: exitFailing, cause: "network.route"},
+		{name: "a read failed", event: scenario("healthy-nat", "event.json"), snap: unreadableDHCPSnapshot(t),
+			code: exitInconclusive, inconclusive: true,
+			unchecked: []report.Unchecked{{Rule: "dns.dhcp-options", Reason: "could not be evaluated: DHCP options set dopt-05b1c2d3e4f5a6b7c not found"}}},
 	}
-	var rep report.Report
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("stdout is not a report: %v\n%s", err, r.stdout)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, "", "diagnose", "--format", "json", "--event", tc.event, "--snapshot", tc.snap)
+			if r.code != tc.code {
+				t.Fatalf("exit code = %d, want %d; stderr: %s", r.code, tc.code, r.stderr)
+			}
+			var rep report.Report
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&rep); err != nil {
+				t.Fatalf("stdout is not a report: %v\n%s", err, r.stdout)
+			}
+			if rep.Schema != report.SchemaV1 || aws.ToString(rep.Cause) != tc.cause || len(rep.Findings) != len(rules.Catalog) {
+				t.Errorf("schema %q, cause %q, %d findings", rep.Schema, aws.ToString(rep.Cause), len(rep.Findings))
+			}
+			if rep.Inconclusive != tc.inconclusive || !slices.Equal(rep.Unchecked, tc.unchecked) {
+				t.Errorf("inconclusive %v, unchecked %v; want %v, %v", rep.Inconclusive, rep.Unchecked, tc.inconclusive, tc.unchecked)
+			}
+			if !strings.HasPrefix(r.stdout, "{\n  \"schema\"") {
+				t.Errorf("JSON should be indented, got %.40q", r.stdout)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr should be empty when not a terminal, got %q", r.stderr)
+			}
+		})
 	}
-	if rep.Schema != report.SchemaV1 || rep.Cause == nil || *rep.Cause != "network.route" || len(rep.Findings) != len(rules.Catalog) {
-		t.Errorf("schema %q, cause %v, %d findings", rep.Schema, rep.Cause, len(rep.Findings))
+}
+
+// A report built elsewhere (the Lambda's, a test's) exits by the same rules.
+func TestExitStatus(t *testing.T) {
+	failing := []rules.Finding{{Rule: "network.route", Status: rules.Fail}}
+	unchecked := []report.Unchecked{{Rule: "iam.secrets", Reason: "AccessDenied"}}
+	tests := []struct {
+		name string
+		rep  report.Report
+		want int
+	}{
+		{"nothing fails", report.Report{}, exitOK},
+		{"a rule fails", report.Report{Findings: failing}, exitFailing},
+		{"a rule fails and a read failed", report.Report{Findings: failing, Unchecked: unchecked}, exitFailing},
+		{"only a read failed", report.Report{Inconclusive: true, Unchecked: unchecked}, exitInconclusive},
 	}
-	if !strings.HasPrefix(r.stdout, "{\n  \"schema\"") {
-		t.Errorf("JSON should be indented, got %.40q", r.stdout)
-	}
-	if r.stderr != "" {
-		t.Errorf("stderr should be empty when not a terminal, got %q", r.stderr)
+	codes := map[error]int{nil: exitOK, errFailing: exitFailing, errInconclusive: exitInconclusive}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := codes[exitStatus(&tc.rep)]; got != tc.want {
+				t.Errorf("exit %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
 

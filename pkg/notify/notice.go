@@ -123,10 +123,20 @@ func (n *Notice) AutoFix() string {
 	return rules.ModeOff
 }
 
+// inconclusive reports whether the notice's diagnosis could not decide: no
+// rule failed, but some could not be read, which is not an all-clear.
+func (n *Notice) inconclusive() bool {
+	return n.Kind != Resolved && n.Report != nil && n.Report.Inconclusive
+}
+
 // causeText is the short human text of the cause.
 func (n *Notice) causeText() string {
 	id := n.CauseID()
-	if id == "" {
+	switch {
+	case id == "" && n.inconclusive():
+		k := len(n.Report.Unchecked)
+		return fmt.Sprintf("image pull failed; could not check: %d %s", k, plural(k, "rule"))
+	case id == "":
 		return "image pull failed, and no check fails"
 	}
 	if t, ok := titles[id]; ok {
@@ -187,7 +197,8 @@ func oneLine(s string) string {
 }
 
 // truncate cuts s to at most max runes, at a word boundary when one is near,
-// and marks the cut with an ellipsis.
+// and marks the cut with an ellipsis. It is for one-line titles, where a
+// byte count would crowd out the words; clip is for long texts.
 func truncate(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
@@ -198,6 +209,25 @@ func truncate(s string, max int) string {
 	}
 	return string(r) + "…"
 }
+
+// clip cuts s to at most limit bytes (so at most limit characters too), on a
+// character boundary, and ends it with a marker saying how much was cut, so
+// a reader knows the text goes on. A stop reason or a policy document can be
+// hundreds of kilobytes; SNS and Slack take far less. limit must leave room
+// for the marker, some 30 bytes.
+func clip(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	// The marker for len(s) is at least as long as the one for what is cut.
+	keep := max(limit-len(clipMarker(len(s))), 0)
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + clipMarker(len(s)-keep)
+}
+
+func clipMarker(cut int) string { return fmt.Sprintf("… [truncated %d bytes]", cut) }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -77,6 +77,7 @@ var scenarios = []scenario{
 	{"problem-dry-run", func(t *testing.T) *Notice { return problem(t, "endpoint-sg", "payments", "service:ledger") }},
 	{"problem-manual", func(t *testing.T) *Notice { return problem(t, "no-route", "shop", "service:web") }},
 	{"problem-no-cause", func(t *testing.T) *Notice { return problem(t, "healthy", "shop", "service:web") }},
+	{"problem-inconclusive", func(t *testing.T) *Notice { return problem(t, "inconclusive", "shop", "service:web") }},
 	{"still-failing", func(t *testing.T) *Notice {
 		n := problem(t, "public-ip", "shop", "service:web")
 		n.Kind, n.Count, n.Since = StillFailing, 57, since
@@ -117,8 +118,10 @@ func TestSlackMessageGolden(t *testing.T) {
 }
 
 // checkBlockKitLimits enforces the Block Kit limits Slack answers
-// invalid_blocks for: header 150 characters, section 3000, context 10 elements.
+// invalid_blocks for: 50 blocks, header 150 characters, every other text
+// object 3000, context 10 elements.
 func checkBlockKitLimits(t *testing.T, msg []byte) {
+	t.Helper()
 	var m struct {
 		Blocks []struct {
 			Type     string                  `json:"type"`
@@ -129,6 +132,9 @@ func checkBlockKitLimits(t *testing.T, msg []byte) {
 	if err := json.Unmarshal(msg, &m); err != nil {
 		t.Fatal(err)
 	}
+	if len(m.Blocks) > 50 {
+		t.Errorf("%d blocks", len(m.Blocks))
+	}
 	limit := map[string]int{"header": 150, "section": 3000}
 	for i, b := range m.Blocks {
 		if b.Text != nil && utf8.RuneCountInString(b.Text.Text) > limit[b.Type] {
@@ -136,6 +142,11 @@ func checkBlockKitLimits(t *testing.T, msg []byte) {
 		}
 		if b.Type == "context" && (len(b.Elements) == 0 || len(b.Elements) > 10) {
 			t.Errorf("block %d: context with %d elements", i, len(b.Elements))
+		}
+		for j, e := range b.Elements {
+			if n := utf8.RuneCountInString(e.Text); n > 3000 {
+				t.Errorf("block %d, element %d: text of %d characters", i, j, n)
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,23 +20,29 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/rules"
 )
 
-// Block Kit limits.
+// Block Kit limits: a header's plain text, and every other text object
+// (section text, context elements). A message holds at most 50 blocks;
+// SlackMessage builds at most ten, whatever the report holds.
 const (
-	headerMax  = 150
-	sectionMax = 3000
+	headerMax = 150
+	textMax   = 3000
+	// lineMax bounds one line of a list (a reason, an evidence hop), so
+	// that one long line does not crowd the others out of a section.
+	lineMax = 500
 )
 
 var icons = map[Kind]string{Problem: ":red_circle:", StillFailing: ":large_orange_circle:", Resolved: ":white_check_mark:"}
 
 // SlackMessage builds the Block Kit message of a notice: the cause in the
 // header, a context line, the diagnosis (cause, stop reason, evidence chain,
-// fix) and console links.
+// fix) and console links. Long texts are clipped with a marker to Block
+// Kit's limits, which Slack enforces by refusing the whole message.
 func SlackMessage(n *Notice) *slack.WebhookMessage {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(icons[n.Kind]+" "+n.Headline(), headerMax), true, false)),
 	}
 	if s := n.Status(); s != "" {
-		blocks = append(blocks, section(esc(s)))
+		blocks = append(blocks, section(escClip(s, textMax)))
 	}
 	blocks = append(blocks, slack.NewContextBlock("", contextLine(n)...))
 	if n.Kind != Resolved && n.Report != nil {
@@ -46,13 +53,19 @@ func SlackMessage(n *Notice) *slack.WebhookMessage {
 		for _, l := range n.Links {
 			links = append(links, "<"+l.URL+"|"+esc(l.Label)+">")
 		}
-		blocks = append(blocks, section("*AWS console*\n"+strings.Join(links, " · ")))
+		blocks = append(blocks, section(titled("AWS console", links, " · ")))
 	}
 	return &slack.WebhookMessage{Text: n.Subject(), Blocks: &slack.Blocks{BlockSet: blocks}}
 }
 
+// section is a mrkdwn section. Its callers fit their text to textMax; the
+// clip here only guards the limit.
 func section(mrkdwn string) *slack.SectionBlock {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(mrkdwn, sectionMax), false, false), nil, nil)
+	return slack.NewSectionBlock(mrkdwnText(mrkdwn), nil, nil)
+}
+
+func mrkdwnText(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, clip(s, textMax), false, false)
 }
 
 // esc escapes the three characters Slack's mrkdwn reserves.
@@ -60,14 +73,53 @@ func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// escClip escapes s and clips it to limit bytes. It clips before escaping,
+// so no escape is cut in half, and clips shorter while escaping outgrows
+// the limit.
+func escClip(s string, limit int) string {
+	for l := limit; ; {
+		e := esc(clip(s, l))
+		if len(e) <= limit || l <= 0 {
+			return e
+		}
+		l -= len(e) - limit
+	}
+}
+
 func code(s string) string { return "`" + esc(s) + "`" }
 
-// codeBlock keeps room for the closing fence when the text is long.
-func codeBlock(s string) string { return "```" + esc(truncate(s, sectionMax-200)) + "```" }
+// codeBlock fences s, clipped so that the fence fits in limit bytes and is closed.
+func codeBlock(s string, limit int) string { return "```" + escClip(s, limit-6) + "```" }
+
+// titled is a bold title over mrkdwn lines joined by sep, as many as fit in
+// textMax; a last line says how many did not.
+func titled(title string, lines []string, sep string) string {
+	return fitLines("*"+title+"*\n", lines, sep, textMax)
+}
+
+// fitLines appends lines to head, joined by sep, while they fit in limit
+// bytes, keeping room to say how many were left out.
+func fitLines(head string, lines []string, sep string, limit int) string {
+	const room = 32 // for the note on what was left out
+	b := strings.Builder{}
+	b.WriteString(head)
+	for i, l := range lines {
+		if i > 0 {
+			l = sep + l
+		}
+		rest := len(lines) - i
+		if b.Len()+len(l) > limit-room && (rest > 1 || b.Len()+len(l) > limit) {
+			fmt.Fprintf(&b, "%s… [%d more cut]", sep, rest)
+			break
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
 
 func contextLine(n *Notice) []slack.MixedElement {
 	field := func(name, value string) slack.MixedElement {
-		return slack.NewTextBlockObject(slack.MarkdownType, "*"+name+"* "+value, false, false)
+		return mrkdwnText("*" + name + "* " + value)
 	}
 	out := []slack.MixedElement{field("Cluster", esc(n.Cluster))}
 	if s := n.Service(); s != "" {
@@ -82,43 +134,69 @@ func contextLine(n *Notice) []slack.MixedElement {
 			images = append(images, code(img))
 		}
 		if len(images) > 0 {
-			out = append(out, field("Image", strings.Join(images, ", ")))
+			out = append(out, mrkdwnText(fitLines("*Image* ", images, ", ", textMax)))
 		}
 	}
 	return append(out, field("Time", stamp(n.Time)))
 }
 
-// diagnosis is the cause, the stop reason, the evidence chain and the fix.
+// diagnosis is the cause (or why there is none), the rules that could not be
+// checked, the stop reason, the evidence chain and the fix.
 func diagnosis(r *report.Report, escalated bool) []slack.Block {
 	cause, hasCause := r.CauseFinding()
 	var blocks []slack.Block
-	if hasCause {
-		blocks = append(blocks, section(fmt.Sprintf("*Cause* %s (%s)\n%s", code(cause.Rule), cause.Severity, esc(cause.Message))))
-	} else {
+	switch {
+	case hasCause:
+		head := fmt.Sprintf("*Cause* %s (%s)\n", code(cause.Rule), cause.Severity)
+		blocks = append(blocks, section(head+escClip(cause.Message, textMax-len(head))))
+	case r.Inconclusive:
+		blocks = append(blocks, section("*Inconclusive.* "+esc(r.InconclusiveSummary())))
+	default:
 		blocks = append(blocks, section("*No check fails.* The account looks able to pull the image now; the stop reason below is all there is."))
 	}
+	if len(r.Unchecked) > 0 {
+		var lines []string
+		for _, u := range r.Unchecked {
+			line := "• " + code(u.Rule) + ": " + escClip(u.Reason, lineMax)
+			if open := u.LeavesOpen(); open != "" {
+				line += "\n   _unknown:_ " + esc(open)
+			}
+			lines = append(lines, line)
+		}
+		lines = append(lines, esc(report.UncheckedAdvice))
+		blocks = append(blocks, section(titled("Could not check", lines, "\n")))
+	}
 	if r.Task.StoppedReason != "" {
-		blocks = append(blocks, section("*Stop reason*\n"+codeBlock(r.Task.StoppedReason)))
+		const head = "*Stop reason*\n"
+		blocks = append(blocks, section(head+codeBlock(r.Task.StoppedReason, textMax-len(head))))
 	}
 	if chain := r.Chain(); len(chain) > 0 {
-		blocks = append(blocks, section("*Evidence*\n"+esc(strings.Join(chain, "\n→ "))))
+		hops := make([]string, len(chain))
+		for i, hop := range chain {
+			hops[i] = escClip(hop, lineMax)
+		}
+		blocks = append(blocks, section(titled("Evidence", hops, "\n→ ")))
 	}
 	if hasCause {
-		blocks = append(blocks, section("*Fix*\n"+fixText(r, cause, escalated)))
+		blocks = append(blocks, section("*Fix*\n"+fixText(r, cause, escalated, textMax-len("*Fix*\n"))))
 	}
 	return blocks
 }
 
 // fixText says what happens about the cause: the auto-fix the cluster's tag
-// allows, the dry run, or the manual step (always, once escalated).
-func fixText(r *report.Report, cause rules.Finding, escalated bool) string {
+// allows, the dry run, or the manual step (always, once escalated), in at
+// most limit bytes.
+func fixText(r *report.Report, cause rules.Finding, escalated bool, limit int) string {
 	var b strings.Builder
 	steps := func(keep func(rules.Step) bool) {
+		var lines []string
 		for _, s := range r.Plan {
 			if keep(s) {
-				fmt.Fprintf(&b, "• %s on %s\n", code(s.Action), code(s.Target))
+				lines = append(lines, fmt.Sprintf("• %s on %s", code(s.Action), code(s.Target)))
 			}
 		}
+		// Half the room at most, so the manual advice keeps the rest.
+		b.WriteString(fitLines("", lines, "\n", limit/2-b.Len()) + "\n")
 	}
 	allowed := func(s rules.Step) bool { return r.AutoFix.Allows(s.Action) }
 	manual := true
@@ -139,14 +217,16 @@ func fixText(r *report.Report, cause rules.Finding, escalated bool) string {
 		fmt.Fprintf(&b, "pullmedic can fix this itself when the cluster is tagged %s.\n", code(rules.TagAutoFix+"=enabled"))
 	}
 	if manual && cause.Advice != "" {
-		b.WriteString(codeBlock(cause.Advice))
+		b.WriteString(codeBlock(cause.Advice, limit-b.Len()))
 	}
 	return strings.TrimSpace(b.String())
 }
 
-// Slack posts notices to an incoming webhook. It honours Retry-After on 429
-// and backs off on 5xx and connection errors, within the context's deadline;
-// a notice it cannot deliver is an error, never dropped in silence.
+// Slack posts notices to an incoming webhook. Each post has its own
+// deadline, so a Slack that hangs costs one timeout per attempt rather than
+// the function's whole run. It honours Retry-After on 429 and backs off on
+// 5xx, timeouts and connection errors, within the context's deadline; a
+// notice it cannot deliver is an error, never dropped in silence.
 type Slack struct {
 	// URL returns the webhook URL; see WebhookSecret.
 	URL func(ctx context.Context) (string, error)
@@ -154,9 +234,12 @@ type Slack struct {
 	HTTP *http.Client
 	// Attempts bounds the posts of one notice; 0 means 5.
 	Attempts int
-	// Backoff is the first wait after a 5xx or connection error, doubled on
-	// each retry; 0 means 500ms.
+	// Backoff is the first wait after a 5xx, timeout or connection error,
+	// doubled on each retry; 0 means 500ms.
 	Backoff time.Duration
+	// Timeout bounds each post; 0 means 5s. Slack answers a webhook in well
+	// under a second.
+	Timeout time.Duration
 }
 
 func (s *Slack) Notify(ctx context.Context, n *Notice) error {
@@ -164,23 +247,17 @@ func (s *Slack) Notify(ctx context.Context, n *Notice) error {
 	if err != nil {
 		return err
 	}
-	client := s.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	attempts := s.Attempts
-	if attempts <= 0 {
-		attempts = 5
-	}
-	backoff := s.Backoff
-	if backoff <= 0 {
-		backoff = 500 * time.Millisecond
-	}
+	client := cmp.Or(s.HTTP, http.DefaultClient)
+	attempts := cmp.Or(max(s.Attempts, 0), 5)
+	backoff := cmp.Or(max(s.Backoff, 0), 500*time.Millisecond)
 	msg := SlackMessage(n)
 	for attempt := 1; ; attempt++ {
-		err := slack.PostWebhookCustomHTTPContext(ctx, hook, client, msg)
+		err := s.post(ctx, hook, client, msg)
 		if err == nil {
 			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("slack webhook, attempt %d: %w", attempt, errors.Join(err, ctx.Err()))
 		}
 		wait, retry := retryAfter(err, backoff<<(attempt-1))
 		if !retry || attempt == attempts {
@@ -197,7 +274,16 @@ func (s *Slack) Notify(ctx context.Context, n *Notice) error {
 	}
 }
 
-// retryAfter says whether a failed post may succeed later, and when to retry.
+// post makes one attempt, within the per-post timeout.
+func (s *Slack) post(ctx context.Context, hook string, client *http.Client, msg *slack.WebhookMessage) error {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(max(s.Timeout, 0), 5*time.Second))
+	defer cancel()
+	return slack.PostWebhookCustomHTTPContext(ctx, hook, client, msg)
+}
+
+// retryAfter says whether a failed post may succeed later, and when to
+// retry. The caller has ruled out its own context ending, so a deadline here
+// is the post's own timeout: Slack hung, and may answer the next one.
 func retryAfter(err error, backoff time.Duration) (time.Duration, bool) {
 	var limited *slack.RateLimitedError
 	var status slack.StatusCodeError
@@ -206,9 +292,7 @@ func retryAfter(err error, backoff time.Duration) (time.Duration, bool) {
 		return max(limited.RetryAfter, time.Second), true
 	case errors.As(err, &status):
 		return backoff, status.Retryable()
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 0, false
-	default: // the connection failed
+	default: // the connection failed or timed out
 		return backoff, true
 	}
 }

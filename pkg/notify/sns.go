@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/pullmedic/pullmedic/pkg/report"
+	"github.com/pullmedic/pullmedic/pkg/rules"
 )
 
 // SNSPublisher is the part of the SNS client notify uses.
@@ -37,13 +39,164 @@ func (s *SNS) Notify(ctx context.Context, n *Notice) error {
 	return nil
 }
 
-// PublishInput builds the SNS message of a notice.
+// snsMessageMax is what a published message may weigh: SNS takes 256 KiB,
+// message attributes included, and PublishInput keeps 16 KiB of margin.
+const snsMessageMax = 240 * 1024
+
+// Sizes the texts of a report are clipped to once it is too large for SNS.
+// The email always gets them: a reader wants the first lines of a stop
+// reason, not 300 KB of it.
+const (
+	reasonMax   = 8 << 10
+	messageMax  = 2 << 10
+	adviceMax   = 4 << 10
+	evidenceMax = 1 << 10 // each string inside a finding's evidence
+	listMax     = 50      // elements kept of each list inside evidence
+	emailMax    = 64 << 10
+	// In the last resort, the reasons of the unchecked rules: the rule IDs
+	// and the start of each reason say what to look at.
+	lastReasonMax = 256
+)
+
+// cuts shrink a copy of a report, each more than the ones before;
+// PublishInput applies them in turn until the message fits SNS.
+var cuts = []struct {
+	what string
+	cut  func(r *report.Report)
+}{
+	{"long texts clipped", clipTexts},
+	{"evidence dropped except the cause's", func(r *report.Report) {
+		forOthers(r, func(f *rules.Finding) { f.Evidence = nil })
+	}},
+	{"messages and advice dropped except the cause's", func(r *report.Report) {
+		forOthers(r, func(f *rules.Finding) { f.Message, f.Advice = "", "" })
+	}},
+	// The last resort: the cause, the unchecked rules, the plan.
+	{"findings dropped except the cause's", func(r *report.Report) {
+		cause, _ := r.CauseFinding()
+		r.Findings = []rules.Finding{}
+		if cause.Rule != "" {
+			r.Findings = append(r.Findings, cause)
+		}
+		for i := range r.Unchecked {
+			r.Unchecked[i].Reason = clip(r.Unchecked[i].Reason, lastReasonMax)
+		}
+	}},
+}
+
+// PublishInput builds the SNS message of a notice. A message too large for
+// SNS would fail on every retry, so the report is cut, step by step, until
+// it fits, and says what was cut in its "truncated" field.
 func PublishInput(topicArn string, n *Notice) (*sns.PublishInput, error) {
-	doc, err := Document(n)
-	if err != nil {
-		return nil, err
+	fitted := *n
+	for step := 0; ; step++ {
+		doc, err := Document(&fitted)
+		if err != nil {
+			return nil, err
+		}
+		in, err := Message(topicArn, n.Subject(), doc, EmailText(&fitted), n.Attributes())
+		if err != nil {
+			return nil, err
+		}
+		size := messageSize(in)
+		if size <= snsMessageMax {
+			return in, nil
+		}
+		if n.Report == nil || step == len(cuts) {
+			return nil, fmt.Errorf("SNS message of %d bytes, over %d even cut to the cause", size, snsMessageMax)
+		}
+		fitted.Report = shrink(n.Report, step+1)
 	}
-	return Message(topicArn, n.Subject(), doc, EmailText(n), n.Attributes())
+}
+
+// shrink is a copy of r with the first steps of cuts applied.
+func shrink(r *report.Report, steps int) *report.Report {
+	c := cloned(r)
+	var did []string
+	for _, x := range cuts[:steps] {
+		x.cut(c)
+		did = append(did, x.what)
+	}
+	c.Truncated = fmt.Sprintf("to fit SNS's 256 KB message limit: %s", strings.Join(did, "; "))
+	return c
+}
+
+// cloned is a copy of r whose findings and unchecked rules a cut may edit.
+func cloned(r *report.Report) *report.Report {
+	c := *r
+	c.Findings = slices.Clone(r.Findings)
+	c.Unchecked = slices.Clone(r.Unchecked)
+	return &c
+}
+
+// clipTexts clips the stop reason, the findings' texts and the strings and
+// lists inside their evidence. r's slices must be its own, as cloned's are.
+func clipTexts(r *report.Report) {
+	r.Task.StoppedReason = clip(r.Task.StoppedReason, reasonMax)
+	for i := range r.Unchecked {
+		r.Unchecked[i].Reason = clip(r.Unchecked[i].Reason, messageMax)
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Message, f.Advice = clip(f.Message, messageMax), clip(f.Advice, adviceMax)
+		if f.Evidence != nil {
+			f.Evidence = clipEvidence(f.Evidence)
+		}
+	}
+}
+
+// clipEvidence returns the evidence as generic JSON with its strings and
+// lists clipped; the rules' evidence holds any type, JSON is what it ends as.
+func clipEvidence(ev map[string]any) map[string]any {
+	data, err := json.Marshal(ev)
+	var generic map[string]any
+	if err != nil || json.Unmarshal(data, &generic) != nil {
+		return ev // Document reports what cannot be encoded
+	}
+	for k, v := range generic {
+		generic[k] = clipValue(v)
+	}
+	return generic
+}
+
+func clipValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return clip(v, evidenceMax)
+	case []any:
+		if len(v) > listMax {
+			v = append(v[:listMax], fmt.Sprintf("… [%d more elements cut]", len(v)-listMax))
+		}
+		for i := range v {
+			v[i] = clipValue(v[i])
+		}
+		return v
+	case map[string]any:
+		for k, x := range v {
+			v[k] = clipValue(x)
+		}
+		return v
+	}
+	return v
+}
+
+// forOthers edits every finding but the cause's.
+func forOthers(r *report.Report, edit func(f *rules.Finding)) {
+	for i := range r.Findings {
+		if r.Cause == nil || r.Findings[i].Rule != *r.Cause {
+			edit(&r.Findings[i])
+		}
+	}
+}
+
+// messageSize is what SNS counts against its limit: the message, the
+// attributes' names, types and values, and (for margin) the subject.
+func messageSize(in *sns.PublishInput) int {
+	size := len(aws.ToString(in.Message)) + len(aws.ToString(in.Subject))
+	for k, v := range in.MessageAttributes {
+		size += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue))
+	}
+	return size
 }
 
 // Message is an SNS message with MessageStructure json: the JSON document for
@@ -70,7 +223,9 @@ func Message(topicArn, subject string, doc []byte, email string, attributes map[
 
 // Attributes are the SNS message attributes subscribers filter on. None is
 // empty, since SNS refuses empty values. service is "family:NAME" for a
-// standalone task; escalated is present only on an escalation.
+// standalone task; escalated is present only on an escalation, and
+// inconclusive only when reads failed and nothing fails (cause "none" then
+// is not an all-clear).
 func (n *Notice) Attributes() map[string]string {
 	service := n.Service()
 	if service == "" {
@@ -90,6 +245,9 @@ func (n *Notice) Attributes() map[string]string {
 	}
 	if n.escalated() {
 		attrs["escalated"] = "true"
+	}
+	if n.inconclusive() {
+		attrs["inconclusive"] = "true"
 	}
 	return attrs
 }
@@ -135,8 +293,12 @@ func EmailText(n *Notice) string {
 	}
 	if n.Kind != Resolved && n.Report != nil {
 		b.WriteString("\n")
+		r := cloned(n.Report)
+		clipTexts(r)
+		var text strings.Builder
 		// A strings.Builder does not fail.
-		_ = n.Report.WriteText(&b, false)
+		_ = r.WriteText(&text, false)
+		b.WriteString(clip(text.String(), emailMax))
 	}
 	if len(n.Links) > 0 {
 		b.WriteString("\nAWS console\n")

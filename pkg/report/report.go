@@ -32,9 +32,31 @@ type Report struct {
 	Task        Task              `json:"task"`
 	ReasonClass event.ReasonClass `json:"reasonClass"`
 	Cause       *string           `json:"cause"`
-	Findings    []rules.Finding   `json:"findings"`
-	Plan        []rules.Step      `json:"plan"`
-	AutoFix     rules.OptIn       `json:"autoFix"`
+	// Inconclusive is set when no rule failed but some could not be
+	// evaluated: a failed read is not evidence that the task can pull.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Unchecked lists every rule in error, failing report or not.
+	Unchecked []Unchecked     `json:"unchecked,omitempty"`
+	Findings  []rules.Finding `json:"findings"`
+	Plan      []rules.Step    `json:"plan"`
+	AutoFix   rules.OptIn     `json:"autoFix"`
+	// Truncated says what was cut from this copy of the report to fit a
+	// channel's size limit (SNS); empty in a whole report.
+	Truncated string `json:"truncated,omitempty"`
+}
+
+// Unchecked is a rule that could not be evaluated, and why: the read that
+// failed, as the finding's message names it.
+type Unchecked struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// LeavesOpen is what stays unknown while the rule is unchecked: what the rule
+// would have proven. It is "" for a rule the catalog does not know.
+func (u Unchecked) LeavesOpen() string {
+	r, _ := rules.ByID(u.Rule)
+	return r.Summary
 }
 
 // Build evaluates the catalog over the facts and assembles the report.
@@ -76,6 +98,12 @@ func Build(f *account.Facts) *Report {
 	if c := rules.Cause(findings, t.Class); c != "" {
 		r.Cause = aws.String(c)
 	}
+	for _, f := range findings {
+		if f.Status == rules.Error {
+			r.Unchecked = append(r.Unchecked, Unchecked{Rule: f.Rule, Reason: f.Message})
+		}
+	}
+	r.Inconclusive = len(r.Unchecked) > 0 && !r.Failing()
 	return r
 }
 

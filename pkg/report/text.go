@@ -86,15 +86,45 @@ func (r *Report) WritePlan(w io.Writer, color bool) error {
 	return t.err
 }
 
-// writeCause states the cause in one line, or that nothing failed.
+// writeCause states the cause in one line, or that the checks could not
+// decide, or that nothing failed; then the rules that could not be checked.
 func (r *Report) writeCause(t *textWriter) (rules.Finding, bool) {
 	cause, hasCause := r.causeFinding()
-	if hasCause {
+	switch {
+	case hasCause:
 		t.printf("%s %s: %s\n", t.style(ansiBold, "Cause"), cause.Rule, cause.Message)
-	} else {
+	case r.Inconclusive:
+		t.printf("%s %s\n", t.style(ansiBold, "Inconclusive:"), r.InconclusiveSummary())
+	default:
 		t.printf("%s %s\n", t.style(ansiBold, "No failing check:"), r.noCauseSummary())
 	}
+	if len(r.Unchecked) > 0 {
+		t.printf("\n%s\n", t.style(ansiBold, "Could not check"))
+		for _, u := range r.Unchecked {
+			t.printf("  %s: %s\n", u.Rule, u.Reason)
+			if open := u.LeavesOpen(); open != "" {
+				t.printf("    unknown: %s\n", open)
+			}
+		}
+		t.printf("%s\n", indent(UncheckedAdvice, "  "))
+	}
 	return cause, hasCause
+}
+
+// UncheckedAdvice is what to do about rules that could not be checked.
+const UncheckedAdvice = "Make the failed reads work (the reason names the API and the error: a missing permission, " +
+	"throttling, a deleted resource) and diagnose again, or run pullmedic diagnose with credentials that can read them."
+
+// InconclusiveSummary says, for an inconclusive report, why no cause is named
+// and why that is not an all-clear.
+func (r *Report) InconclusiveSummary() string {
+	n := len(r.Unchecked)
+	what := "1 check"
+	if n != 1 {
+		what = fmt.Sprintf("%d checks", n)
+	}
+	return what + " could not be evaluated because a read failed. No other check fails, " +
+		"but that does not show the task is able to pull: what the unchecked rules verify is still open."
 }
 
 func (r *Report) writeHeader(t *textWriter) {
@@ -109,6 +139,9 @@ func (r *Report) writeHeader(t *textWriter) {
 	}
 	if task.StoppedReason != "" {
 		t.printf("Stopped %s\n", strings.TrimSpace(task.StoppedReason))
+	}
+	if r.Truncated != "" {
+		t.printf("Cut %s\n", r.Truncated)
 	}
 	t.printf("\n")
 }
@@ -168,9 +201,7 @@ func (r *Report) noCauseSummary() string {
 	if n := count[rules.Warn]; n > 0 {
 		s += fmt.Sprintf(", %d warned (read them below)", n)
 	}
-	if n := count[rules.Error]; n > 0 {
-		s += fmt.Sprintf(", %d could not be evaluated", n)
-	}
+	// Rules in error make the report inconclusive, which is said instead.
 	return s + "."
 }
 

@@ -70,6 +70,29 @@ func TestWriteText(t *testing.T) {
 			},
 			want:    []string{"(standalone task)", "No failing check: 1 checks passed, 1 did not apply, 1 warned (read them below).", "Path\n    task 10.0.1.5"},
 			notWant: []string{"What to do", "Cause"}},
+		{name: "inconclusive: a read failed and nothing fails",
+			edit: func(r *Report) {
+				r.Cause = nil
+				r.Findings[0].Status = rules.Pass
+				r.Findings[2].Status, r.Findings[2].Message = rules.Error, "could not be evaluated: ec2:dhcp-options: ThrottlingException"
+				r.Unchecked = []Unchecked{{Rule: "dns.dhcp-options", Reason: r.Findings[2].Message}}
+				r.Inconclusive = true
+			},
+			want: []string{"Inconclusive: 1 check could not be evaluated because a read failed.",
+				"Could not check\n  dns.dhcp-options: could not be evaluated: ec2:dhcp-options: ThrottlingException\n" +
+					"    unknown: The VPC's DHCP options set has domain-name-servers AmazonProvidedDNS",
+				"  Make the failed reads work", "ERROR   dns.dhcp-options"},
+			notWant: []string{"No failing check", "What to do"}},
+		{name: "failing, and a read failed",
+			edit: func(r *Report) {
+				r.Unchecked = []Unchecked{{Rule: "iam.secrets", Reason: "could not be evaluated: secrets: AccessDenied"}}
+			},
+			want: []string{"Cause network.route: NAT gateway nat-1 is failed.\n\nCould not check\n  iam.secrets: could not be evaluated: secrets: AccessDenied\n",
+				"What to do"},
+			notWant: []string{"Inconclusive"}},
+		{name: "a cut report says so",
+			edit: func(r *Report) { r.Truncated = "to fit SNS: evidence dropped" },
+			want: []string{"Stopped CannotPullContainerError: i/o timeout\nCut to fit SNS: evidence dropped\n"}},
 		{name: "path falls back to a rule that applied",
 			edit: func(r *Report) {
 				r.Cause = aws.String("dns.dhcp-options")
