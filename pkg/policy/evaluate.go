@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Decision is the outcome of an evaluation.
 type Decision string
@@ -14,9 +17,11 @@ const (
 // Request is one API call to judge. Principal is the caller (a role or
 // assumed-role ARN, an account ID, a service such as
 // "ecs-tasks.amazonaws.com", or Anonymous); leave it empty for identity
-// policies, which then match every statement's principal.
+// policies, which then match every statement's principal. Context holds the
+// condition keys the caller knows; conditions on any other key stay undecided.
 type Request struct {
 	Action, Resource, Principal string
+	Context                     Context
 }
 
 // Anonymous is a caller no policy can name: only statements for "*" (and
@@ -31,9 +36,15 @@ type Result struct {
 	Policy string `json:"policy,omitempty"`
 	// Statement is the deciding statement's Sid, else "Statement[i]".
 	Statement string `json:"statement,omitempty"`
-	// Conditional: the deciding statement had a Condition, which is not
-	// evaluated, so the decision holds only if that condition does.
+	// Conditional: the deciding statement has a Condition the request's
+	// Context cannot decide, so the decision holds only if that condition does.
 	Conditional bool `json:"conditional,omitempty"`
+	// Decided says what the Context held for each condition key of the
+	// deciding statement it decided ("aws:SourceVpce absent"); Undecided
+	// names the tests it could not ("StringEquals aws:PrincipalOrgID").
+	// Callers word them into messages; they stay out of the JSON evidence.
+	Decided   []string `json:"-"`
+	Undecided []string `json:"-"`
 	// Boundary: the permissions boundary decided (it did not allow the action).
 	Boundary bool `json:"boundary,omitempty"`
 }
@@ -64,7 +75,9 @@ func stronger(a, b Result) Result {
 	return a
 }
 
-// Evaluate judges one request against the document. A nil document denies implicitly.
+// Evaluate judges one request against the document. A statement whose
+// condition the request's Context shows to be false does not apply. A nil
+// document denies implicitly.
 func (d *Document) Evaluate(r Request) Result {
 	res := Result{Decision: ImplicitDeny}
 	if d == nil {
@@ -72,14 +85,21 @@ func (d *Document) Evaluate(r Request) Result {
 	}
 	for i := range d.Statements {
 		st := &d.Statements[i]
-		if st.matches(r) {
-			res = stronger(res, Result{
-				Decision:    Decision(st.Effect),
-				Policy:      d.Name,
-				Statement:   st.label(i),
-				Conditional: st.HasCondition(),
-			})
+		if !st.matches(r) {
+			continue
 		}
+		c := st.evalCondition(r.Context)
+		if c.holds == isFalse {
+			continue
+		}
+		res = stronger(res, Result{
+			Decision:    Decision(st.Effect),
+			Policy:      d.Name,
+			Statement:   st.label(i),
+			Conditional: c.holds == unknown,
+			Decided:     c.decided,
+			Undecided:   c.open,
+		})
 	}
 	return res
 }
@@ -102,6 +122,8 @@ func EvaluateAll(identity []*Document, boundary *Document, r Request) Result {
 		return b
 	case Allow:
 		res.Conditional = res.Conditional || b.Conditional
+		res.Decided = append(slices.Clip(res.Decided), b.Decided...)
+		res.Undecided = append(slices.Clip(res.Undecided), b.Undecided...)
 		return res
 	default:
 		return Result{Decision: ImplicitDeny, Policy: boundary.Name, Boundary: true}

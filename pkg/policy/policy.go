@@ -1,7 +1,9 @@
 // Package policy parses IAM policy documents (identity, resource, trust,
 // boundary and VPC endpoint policies) and evaluates a request against them
 // with IAM's rules: wildcards, Not* elements, explicit Deny wins.
-// Conditions are kept but not evaluated; results say when one was involved.
+// Conditions are decided where the request's Context knows their keys (the
+// string, ARN and Null operators); a decision that rests on a condition it
+// cannot decide is marked Conditional.
 package policy
 
 import (

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
 )
@@ -57,5 +59,47 @@ func TestIAMECRPull(t *testing.T) {
 		{name: "missing role skips to iam.execution-role", facts: with(ixFacts, func(f *account.Facts) { f.IAM.RoleDetailList = nil }), status: Skip, msg: "not found"},
 		{name: "failed policy read is an error", facts: failedRead(ixFacts, account.SrcRolePolicies), status: Error, msg: "iam:role-policies: AccessDenied"},
 		{name: "task definition not collected is an error", facts: with(ixFacts, func(f *account.Facts) { f.ECS.TaskDefinitions = nil }), status: Error, msg: "not found"},
+	})
+}
+
+// withExecRole gives the network fixtures' execution role api-exec one inline policy.
+func withExecRole(doc string) func(*account.Facts) {
+	return func(f *account.Facts) {
+		f.IAM.RoleDetailList = []iamtypes.RoleDetail{{Arn: aws.String("arn:aws:iam::111122223333:role/api-exec"), RoleName: aws.String("api-exec"),
+			RolePolicyList: []iamtypes.PolicyDetail{{PolicyName: aws.String("pull"), PolicyDocument: aws.String(doc)}}}}
+	}
+}
+
+func TestIAMRoleConditions(t *testing.T) {
+	const (
+		// The usual data-perimeter statement: ECR only through the VPC's endpoints.
+		onlyEndpoints = `{"Statement":[{"Effect":"Allow","Action":["ecr:*","secretsmanager:GetSecretValue","ssm:GetParameters"],"Resource":"*"},` +
+			`{"Sid":"Perimeter","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:SourceVpc":"vpc-1"},"Null":{"aws:SourceVpc":"false"}}},` +
+			`{"Sid":"NoInternet","Effect":"Deny","Action":["ecr:*","secretsmanager:*"],"Resource":"*","Condition":{"Null":{"aws:SourceVpce":"true"}}}]}`
+		ownVPC = `{"Statement":[{"Sid":"Vpc","Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1","aws:PrincipalAccount":"111122223333"}}}]}`
+	)
+	t.Run("iam.ecr-pull", func(t *testing.T) {
+		runRuleCases(t, IAMECRPull, []ruleCase{
+			{name: "endpoint-only role passes through the endpoints", facts: with(endpointVPC, withExecRole(onlyEndpoints)), status: Pass},
+			{name: "endpoint-only role fails through NAT", facts: with(natVPC, withExecRole(onlyEndpoints)), status: Fail,
+				msg: "may not ecr:GetAuthorizationToken on * (explicitly denied by inline policy pull, statement NoInternet, whose condition holds for this pull (aws:SourceVpce absent))"},
+			{name: "allow in the VPC passes through its endpoints", facts: with(endpointVPC, withExecRole(ownVPC)), status: Pass,
+				check: evidenceHas(`"statement":"Vpc"`)},
+			{name: "allow in the VPC fails through NAT", facts: with(natVPC, withExecRole(ownVPC)), status: Fail, msg: "no policy allows it"},
+		})
+	})
+	t.Run("iam.secrets", func(t *testing.T) {
+		secrets := func(f *account.Facts) {
+			withSecrets(f)
+			f.Secrets.SecretsManager = []smtypes.SecretListEntry{{ARN: aws.String("arn:aws:secretsmanager:eu-west-1:111122223333:secret:db"), Name: aws.String("db")}}
+			f.Secrets.SSMParameters = []ssmtypes.ParameterMetadata{{Name: aws.String("/prod/key")}}
+		}
+		runRuleCases(t, IAMSecrets, []ruleCase{
+			{name: "secrets through the NAT gateway are denied", facts: with(natVPC, ixThen(secrets, withExecRole(onlyEndpoints))), status: Fail,
+				msg: "statement NoInternet, whose condition holds for this pull (aws:SourceVpce absent)"},
+			{name: "SSM through NAT is outside the NoInternet statement", facts: with(natVPC, ixThen(secrets, withExecRole(onlyEndpoints), func(f *account.Facts) {
+				f.ECS.TaskDefinitions[0].ContainerDefinitions[0].Secrets = f.ECS.TaskDefinitions[0].ContainerDefinitions[0].Secrets[1:]
+			})), status: Pass},
+		})
 	})
 }

@@ -54,10 +54,14 @@ func (c pullCheck) String() string { return c.action + " on " + c.resource }
 // roleJudge evaluates permissions of the execution role and keeps the worst
 // outcome, with every decision as evidence.
 type roleJudge struct {
-	arn       string
-	role      *iamtypes.RoleDetail
-	identity  []*policy.Document
-	boundary  *policy.Document
+	arn      string
+	role     *iamtypes.RoleDetail
+	identity []*policy.Document
+	boundary *policy.Document
+	// principal and calls decide the conditions on the role and on the
+	// way its calls leave the task.
+	principal policy.Context
+	calls     callPath
 	decisions map[string]policy.Result
 	worst     Finding
 }
@@ -89,14 +93,17 @@ func newRoleJudge(f *account.Facts, srcs ...account.Source) (*roleJudge, *Findin
 	if err != nil {
 		return nil, &Finding{Status: Error, Message: fmt.Sprintf("the policies of execution role %s cannot be evaluated: %v", arn, err)}
 	}
-	j := &roleJudge{arn: arn, role: role, identity: identity, boundary: boundary, decisions: map[string]policy.Result{}}
+	j := &roleJudge{arn: arn, role: role, identity: identity, boundary: boundary,
+		principal: principalKeys(f, aws.ToString(role.Arn)), calls: newCallPath(f), decisions: map[string]policy.Result{}}
 	j.worst = Finding{Status: Pass, Evidence: map[string]any{"executionRoleArn": arn, "decisions": j.decisions}}
 	return j, nil
 }
 
-// check evaluates one permission and records the decision.
+// check evaluates one permission, with the condition keys its call has, and
+// records the decision. The resource's region is where the call goes ("*": the task's).
 func (j *roleJudge) check(c pullCheck) (policy.Result, Status) {
-	res := policy.EvaluateAll(j.identity, j.boundary, policy.Request{Action: c.action, Resource: c.resource})
+	ctx := merged(j.principal, j.calls.keys(callService(c.action), arnField(c.resource, 3)))
+	res := policy.EvaluateAll(j.identity, j.boundary, policy.Request{Action: c.action, Resource: c.resource, Context: ctx})
 	j.decisions[c.String()] = res
 	return res, verdict(res)
 }
@@ -160,21 +167,38 @@ func namedPolicy(name, doc string) (*policy.Document, error) {
 	return d, nil
 }
 
-// decisionText explains a non-allow (or conditional) result for a message.
+// decisionText explains a result for a message, with what the facts made
+// of the deciding statement's condition.
 func decisionText(r policy.Result) string {
 	switch {
 	case r.Decision == policy.Deny && r.Conditional:
-		return fmt.Sprintf("denied by %s, statement %s, when its condition holds", r.Policy, r.Statement)
+		return fmt.Sprintf("denied by %s, statement %s, when its condition holds%s", r.Policy, r.Statement, undecidedNote(r))
 	case r.Decision == policy.Deny:
-		return fmt.Sprintf("explicitly denied by %s, statement %s", r.Policy, r.Statement)
+		return fmt.Sprintf("explicitly denied by %s, statement %s%s", r.Policy, r.Statement, decidedNote(r))
 	case r.Boundary:
 		return fmt.Sprintf("not allowed by its %s", r.Policy)
 	case r.Decision == policy.ImplicitDeny:
 		return "no policy allows it"
 	case r.Conditional:
-		return fmt.Sprintf("allowed by %s, statement %s, only under a condition", r.Policy, r.Statement)
+		return fmt.Sprintf("allowed by %s, statement %s, only under a condition%s", r.Policy, r.Statement, undecidedNote(r))
 	}
-	return fmt.Sprintf("allowed by %s, statement %s", r.Policy, r.Statement)
+	return fmt.Sprintf("allowed by %s, statement %s%s", r.Policy, r.Statement, decidedNote(r))
+}
+
+// decidedNote names the facts that made the deciding statement's condition hold.
+func decidedNote(r policy.Result) string {
+	if len(r.Decided) == 0 {
+		return ""
+	}
+	return ", whose condition holds for this pull (" + strings.Join(r.Decided, ", ") + ")"
+}
+
+// undecidedNote names the condition tests the facts cannot decide.
+func undecidedNote(r policy.Result) string {
+	if len(r.Undecided) == 0 {
+		return ""
+	}
+	return " (not decidable from the facts: " + strings.Join(r.Undecided, ", ") + ")"
 }
 
 // verdict maps a decision to a status: allow passes, a conditional allow or

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,6 +36,7 @@ func checkRepositoryPolicy(f *account.Facts) Finding {
 	}
 	who := pullingPrincipal(f)
 	acct := taskAccount(f)
+	principal, calls := principalKeys(f, who), newCallPath(f)
 	checked := map[string]string{}
 	worst := Finding{Status: Pass, Evidence: map[string]any{"principal": who, "repositories": checked},
 		Message: fmt.Sprintf("The repository policies of %s let %s pull.", imageList(images), who)}
@@ -56,9 +59,11 @@ func checkRepositoryPolicy(f *account.Facts) Finding {
 			return Finding{Status: Error, Message: fmt.Sprintf("the repository policy of %s cannot be read: %v", repoARN, err)}
 		}
 		doc.Name = "repository policy of " + repo
+		// The image calls go to the registry's ecr.dkr host.
+		ctx := merged(principal, calls.keys("ecr.dkr", c.Ref.ECRRegion))
 		for _, action := range pullActions {
-			res := doc.Evaluate(policy.Request{Action: action, Resource: repoARN, Principal: who})
-			fd := judgeRepositoryGrant(doc, res, c, who, action, cross)
+			res := doc.Evaluate(policy.Request{Action: action, Resource: repoARN, Principal: who, Context: ctx})
+			fd := judgeRepositoryGrant(doc, res, c, who, action, cross, calls.via("ecr.dkr", c.Ref.ECRRegion))
 			checked[repoARN+" "+action] = string(fd.Status) + ": " + decisionText(res)
 			keepWorst(&worst, fd)
 		}
@@ -67,8 +72,9 @@ func checkRepositoryPolicy(f *account.Facts) Finding {
 }
 
 // judgeRepositoryGrant turns one decision into a finding. A Deny fails in any
-// account; only a cross-account pull needs an explicit grant.
-func judgeRepositoryGrant(doc *policy.Document, res policy.Result, c containerImage, who, action string, cross bool) Finding {
+// account; only a cross-account pull needs an explicit grant. via says how
+// the pull leaves the task, which a decided condition may rest on.
+func judgeRepositoryGrant(doc *policy.Document, res policy.Result, c containerImage, who, action string, cross bool, via string) Finding {
 	st := doc.Find(res.Statement)
 	switch {
 	case res.Decision == policy.Deny:
@@ -77,8 +83,14 @@ func judgeRepositoryGrant(doc *policy.Document, res policy.Result, c containerIm
 			Advice: fmt.Sprintf("Remove or narrow statement %s: aws ecr get-repository-policy --repository-name %s --registry-id %s, edit, then aws ecr set-repository-policy --repository-name %s --registry-id %s --policy-text file://policy.json.",
 				res.Statement, c.Ref.Repository, c.Ref.ECRAccount, c.Ref.Repository, c.Ref.ECRAccount),
 		}
-		if st.HasCondition() {
-			fd.Message = fmt.Sprintf("The repository policy of %s denies %s to %s when the condition of statement %s holds: %s.", c.Ref.Repository, action, who, res.Statement, st.Condition)
+		switch {
+		case res.Conditional:
+			fd.Message = fmt.Sprintf("The repository policy of %s denies %s to %s when the condition of statement %s holds: %s%s.", c.Ref.Repository, action, who, res.Statement, conditionText(st), undecidedNote(res))
+		case st.HasCondition():
+			fd.Message = fmt.Sprintf("The repository policy of %s denies %s to %s: the condition of statement %s, %s, holds for this pull (%s)%s",
+				c.Ref.Repository, action, who, res.Statement, conditionText(st), strings.Join(res.Decided, ", "), pathNote(via))
+			fd.Advice = fmt.Sprintf("Make the pull meet the condition of statement %s (for a VPC endpoint condition, pull through that endpoint: an ecr.dkr interface endpoint with private DNS, and the ecr.api and S3 endpoints), or narrow the statement: aws ecr get-repository-policy --repository-name %s --registry-id %s, edit, then aws ecr set-repository-policy --repository-name %s --registry-id %s --policy-text file://policy.json.",
+				res.Statement, c.Ref.Repository, c.Ref.ECRAccount, c.Ref.Repository, c.Ref.ECRAccount)
 		}
 		return fd
 	case !cross:
@@ -90,8 +102,9 @@ func judgeRepositoryGrant(doc *policy.Document, res policy.Result, c containerIm
 		}
 	case res.Conditional:
 		return Finding{Status: Warn,
-			Message: fmt.Sprintf("The repository policy of %s grants %s to %s only under the condition of statement %s: %s.", c.Ref.Repository, action, who, res.Statement, st.Condition)}
-	case st.Principal.Anyone():
+			Message: fmt.Sprintf("The repository policy of %s grants %s to %s only under the condition of statement %s: %s%s.", c.Ref.Repository, action, who, res.Statement, conditionText(st), undecidedNote(res))}
+	case st.Principal.Anyone() && len(res.Decided) == 0:
+		// A grant to "*" scoped by a condition the facts decide is proven for this pull.
 		return Finding{Status: Warn,
 			Message: fmt.Sprintf("The repository policy of %s grants %s to every principal (statement %s), not to %s by name.", c.Ref.Repository, action, res.Statement, who)}
 	}
@@ -108,6 +121,23 @@ func pullingPrincipal(f *account.Facts) string {
 		}
 	}
 	return taskAccount(f)
+}
+
+// conditionText is a statement's Condition on one line, for a message.
+func conditionText(st *policy.Statement) string {
+	var b bytes.Buffer
+	if json.Compact(&b, st.Condition) != nil {
+		return string(st.Condition)
+	}
+	return b.String()
+}
+
+// pathNote adds how the pull leaves the task to a message, when known.
+func pathNote(via string) string {
+	if via == "" {
+		return "."
+	}
+	return ": " + via + "."
 }
 
 func grantPullAdvice(c containerImage, who string) string {

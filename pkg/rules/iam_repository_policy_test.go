@@ -58,3 +58,35 @@ func TestIAMRepositoryPolicy(t *testing.T) {
 		{name: "public image skips", facts: with(ixFacts, ixSetImage("ghcr.io/acme/api:1")), status: Skip},
 	})
 }
+
+func TestIAMRepositoryPolicyConditions(t *testing.T) {
+	const (
+		onlyVpce = `{"Statement":[{"Sid":"OnlyVpce","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-ecr-dkr"}}}]}`
+		fromVpce = `{"Statement":[{"Sid":"FromVpce","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringEquals":{"aws:SourceVpce":"vpce-ecr-dkr"}}}]}`
+		ownAcct  = `{"Statement":[{"Sid":"Shop","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}`
+	)
+	// On the network fixtures the image is api, of the task's own account;
+	// shared/base is in account 444455556666.
+	own := func(doc string) func(*account.Facts) {
+		return func(f *account.Facts) { f.ECR.RepositoryPolicies = map[string]string{"api": doc} }
+	}
+	shared := func(doc string) func(*account.Facts) {
+		return ixThen(ixSetImage(ixXImage), func(f *account.Facts) { f.ECR.RepositoryPolicies = map[string]string{"shared/base": doc} })
+	}
+	runRuleCases(t, IAMRepositoryPolicy, []ruleCase{
+		{name: "deny outside the endpoint fails a pull through NAT", facts: with(natVPC, own(onlyVpce)), status: Fail,
+			msg: `The repository policy of api denies ecr:BatchGetImage to arn:aws:iam::111122223333:role/api-exec: the condition of statement OnlyVpce, {"StringNotEquals":{"aws:SourceVpce":"vpce-ecr-dkr"}}, holds for this pull (aws:SourceVpce absent): its calls to ecr.dkr leave through nat-1, not a VPC endpoint.`,
+			check: both(adviceHas("Make the pull meet the condition of statement OnlyVpce"),
+				evidenceHas(`"arn:aws:ecr:eu-west-1:111122223333:repository/api ecr:BatchGetImage":"fail: explicitly denied by repository policy of api, statement OnlyVpce, whose condition holds for this pull (aws:SourceVpce absent)"`))},
+		{name: "deny outside the endpoint passes a pull through it", facts: with(endpointVPC, own(onlyVpce)), status: Pass},
+		{name: "deny outside the endpoint passes a NAT path that uses the endpoint", facts: with(natWithEndpoints, own(onlyVpce)), status: Pass},
+		{name: "deny outside the endpoint warns when the path is unknown", facts: with(ixFacts, func(f *account.Facts) {
+			f.ECR.RepositoryPolicies = map[string]string{"team/api": onlyVpce}
+		}), status: Warn, msg: "(not decidable from the facts: StringNotEquals aws:SourceVpce)"},
+		{name: "cross-account grant from the endpoint passes a pull through it", facts: with(endpointVPC, shared(fromVpce)), status: Pass,
+			check: evidenceHas(`pass: allowed by repository policy of shared/base, statement FromVpce, whose condition holds for this pull (aws:SourceVpce = \"vpce-ecr-dkr\")`)},
+		{name: "cross-account grant from the endpoint fails a pull through NAT", facts: with(natVPC, shared(fromVpce)), status: Fail,
+			msg: "does not grant ecr:BatchGetImage"},
+		{name: "cross-account grant to everyone of the task's account passes", facts: with(natVPC, shared(ownAcct)), status: Pass},
+	})
+}

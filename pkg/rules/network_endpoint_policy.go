@@ -32,25 +32,30 @@ func layerBucket(region string) string {
 	return "arn:aws:s3:::prod-" + region + "-starport-layer-bucket/*"
 }
 
-// endpointRequests lists the calls the pull makes through endpoints. The layer
-// download from S3 uses a URL ECR signs, so its principal is not the task's
-// but one no policy can name: only a statement for "*" lets it through.
+// endpointRequests lists the calls the pull makes through endpoints, with
+// the condition keys they carry: the endpoint's own, and the pulling role's.
+// The layer download from S3 uses a URL ECR signs, so its principal is not
+// the task's but one no policy can name: only a statement for "*" lets it
+// through, and no principal key is known for it.
 func endpointRequests(f *account.Facts, p *netPath) []endpointRequest {
 	var out []endpointRequest
 	who := pullingPrincipal(f)
+	principal := principalKeys(f, who)
 	for _, d := range pullDestinations(f, p) {
 		if d.Endpoint == nil {
 			continue
 		}
+		through := endpointKeys(d.Endpoint)
+		ctx := merged(principal, through)
 		switch d.Service {
 		case "s3":
-			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "s3:GetObject", Resource: layerBucket(p.Region), Principal: policy.Anonymous}})
+			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "s3:GetObject", Resource: layerBucket(p.Region), Principal: policy.Anonymous, Context: through}})
 		case "ecr.api":
-			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "ecr:GetAuthorizationToken", Resource: "*", Principal: who}})
+			out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: "ecr:GetAuthorizationToken", Resource: "*", Principal: who, Context: ctx}})
 		case "ecr.dkr":
 			for _, c := range ecrImages(containerImages(f)) {
 				for _, action := range pullActions {
-					out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: action, Resource: repositoryARN(f, c.Ref), Principal: who}})
+					out = append(out, endpointRequest{d.Endpoint, policy.Request{Action: action, Resource: repositoryARN(f, c.Ref), Principal: who, Context: ctx}})
 				}
 			}
 		}
