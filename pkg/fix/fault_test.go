@@ -2,8 +2,10 @@ package fix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/pullmedic/pullmedic/internal/motoserver"
 	"github.com/pullmedic/pullmedic/internal/statetest"
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
@@ -221,5 +224,33 @@ func TestMotoForgedPlacementWritesNothing(t *testing.T) {
 	}
 	if n := (&faulty{world: w}).ruleIDs(t); len(n) != 0 {
 		t.Errorf("rules were added: %v", n)
+	}
+}
+
+// failingView collects from a snapshot, with one read failed.
+type failingView struct {
+	snapView
+	src account.Source
+}
+
+func (v failingView) Collect(ctx context.Context, t *event.Task) (*account.Facts, error) {
+	f, err := v.snapView.Collect(ctx, t)
+	if err == nil {
+		f.Fail(v.src, errors.New("ThrottlingException: Rate exceeded"))
+	}
+	return f, err
+}
+
+// While a rule whose failures carry a fix is in error, remediation decides
+// nothing and says so, so that Lambda retries: never "unchanged" on a guess.
+func TestFixableRuleInErrorIsAnError(t *testing.T) {
+	snap := endpointSGClosed("enabled")
+	w := &countingWriter{Writer: NewSnapshotWriter(snap)}
+	res, err := Remediate(context.Background(), Options{View: failingView{snapView{snap}, account.SrcTaskDefinition}, Writer: w, Now: clock()}, fxTask())
+	if err == nil || !strings.Contains(err.Error(), "could not evaluate network.endpoint-sg") {
+		t.Errorf("err = %v, result %s; want an error naming network.endpoint-sg", err, mustJSON(t, res))
+	}
+	if w.n != 0 {
+		t.Errorf("%d writes, want none", w.n)
 	}
 }

@@ -1,7 +1,7 @@
 package fix
 
 import (
-	"encoding/json"
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,24 +59,6 @@ func resolve(f *account.Facts, s rules.Step, rule string, now time.Time) ([]op, 
 	return nil, fmt.Errorf("%q is not a fix action", s.Action)
 }
 
-// param decodes a step parameter into out by way of JSON, so that it reads
-// the same whether the plan was built in this process or arrived as JSON.
-// A missing parameter leaves out as it is.
-func param(s rules.Step, key string, out any) error {
-	v, ok := s.Params[key]
-	if !ok {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err == nil {
-		err = json.Unmarshal(b, out)
-	}
-	if err != nil {
-		return fmt.Errorf("parameter %s of %s: %v", key, s.Action, err)
-	}
-	return nil
-}
-
 // endpointGroups are the security groups of the interface endpoints in the task's VPC.
 func endpointGroups(f *account.Facts) []string {
 	var out []string
@@ -102,16 +84,13 @@ func https443() ec2types.IpPermission {
 // taskGroup is the task security group the step names (sourceGroupId or
 // groupId), else the task's first. It must be one of the groups of the
 // service's current network configuration: never one the event's ENI names.
-func taskGroup(f *account.Facts, s rules.Step, key string) (string, error) {
+func taskGroup(f *account.Facts, named string) (string, error) {
 	cfg := serviceNetwork(f.Service())
 	if cfg == nil || len(cfg.SecurityGroups) == 0 {
 		return "", fmt.Errorf("the service's security groups are unknown")
 	}
 	sgs := cfg.SecurityGroups
-	g := sgs[0]
-	if err := param(s, key, &g); err != nil {
-		return "", err
-	}
+	g := cmp.Or(named, sgs[0])
 	if !slices.Contains(sgs, g) {
 		return "", fmt.Errorf("%s is not a security group of service %s", g, aws.ToString(f.Service().ServiceName))
 	}
@@ -122,14 +101,11 @@ func taskGroup(f *account.Facts, s rules.Step, key string) (string, error) {
 // and groupIds, else all of the VPC's) to the task's group, by group
 // reference only. Every target must be an interface endpoint's group.
 func allowFromTask(f *account.Facts, s rules.Step, rule string, now time.Time) ([]op, error) {
-	src, err := taskGroup(f, s, "sourceGroupId")
+	src, err := taskGroup(f, s.Params.SourceGroupID)
 	if err != nil {
 		return nil, err
 	}
-	var targets []string
-	if err := param(s, "groupIds", &targets); err != nil {
-		return nil, err
-	}
+	targets := slices.Clone(s.Params.GroupIDs)
 	if s.Target != "" && !slices.Contains(targets, s.Target) {
 		targets = append([]string{s.Target}, targets...)
 	}
@@ -152,29 +128,19 @@ func allowFromTask(f *account.Facts, s rules.Step, rule string, now time.Time) (
 	return ops, nil
 }
 
-// egressDest is one destination of an egress step; exactly one field is set.
-type egressDest struct {
-	GroupID      string `json:"groupId,omitempty"`
-	PrefixListID string `json:"prefixListId,omitempty"`
-	CIDR         string `json:"cidr,omitempty"`
-}
-
 // allowEgress opens TCP 443 out of a task security group to the step's
 // destinations (else those the facts call for): interface endpoints' groups,
 // the S3 gateway endpoint's prefix list, or 0.0.0.0/0 only when the subnet's
 // way out is an internet route.
 func allowEgress(f *account.Facts, s rules.Step, rule string, now time.Time) ([]op, error) {
-	target, err := taskGroup(f, s, "groupId")
+	target, err := taskGroup(f, s.Params.GroupID)
 	if err != nil {
 		return nil, err
 	}
 	if s.Target != "" && s.Target != target {
 		return nil, fmt.Errorf("%s is not the security group of the task the step names", s.Target)
 	}
-	var dests []egressDest
-	if err := param(s, "destinations", &dests); err != nil {
-		return nil, err
-	}
+	dests := s.Params.Destinations
 	if len(dests) == 0 {
 		dests = neededEgress(f)
 	}
@@ -203,16 +169,16 @@ func allowEgress(f *account.Facts, s rules.Step, rule string, now time.Time) ([]
 
 // neededEgress is where the task's pull goes when the step does not say: the
 // internet on an internet route, else the endpoints.
-func neededEgress(f *account.Facts) []egressDest {
+func neededEgress(f *account.Facts) []rules.Destination {
 	if internetPath(f) {
-		return []egressDest{{CIDR: "0.0.0.0/0"}}
+		return []rules.Destination{{CIDR: "0.0.0.0/0"}}
 	}
-	var out []egressDest
+	var out []rules.Destination
 	for _, g := range endpointGroups(f) {
-		out = append(out, egressDest{GroupID: g})
+		out = append(out, rules.Destination{GroupID: g})
 	}
 	if pl := s3PrefixList(f); pl != "" {
-		out = append(out, egressDest{PrefixListID: pl})
+		out = append(out, rules.Destination{PrefixListID: pl})
 	}
 	return out
 }

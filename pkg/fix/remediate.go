@@ -162,7 +162,7 @@ func (r *run) prepare(ctx context.Context) error {
 	}
 	err := ground(r.facts, r.now)
 	if err == nil {
-		err = guardReads(r.facts)
+		err = guardReads(r.facts, r.rep)
 	}
 	if IsRefusal(err) {
 		r.refused(err)
@@ -184,9 +184,17 @@ var guardSources = []account.Source{
 	account.SrcSecurityGroups, account.SrcPrefixLists, account.SrcNetworkInterfaces,
 }
 
-func guardReads(f *account.Facts) error {
+// guardReads fails when a read the guard rails need failed, or a rule whose
+// failures carry a fix is in error: deciding then could miss a needed fix
+// and report "unchanged" for a problem that is still there.
+func guardReads(f *account.Facts, rep *report.Report) error {
 	if msg := f.Err(guardSources...); msg != "" {
 		return fmt.Errorf("fresh diagnosis could not read what the guard rails need, not deciding: %s", msg)
+	}
+	for _, fd := range rep.Findings {
+		if r, ok := rules.ByID(fd.Rule); ok && r.Action != "" && fd.Status == rules.Error {
+			return fmt.Errorf("fresh diagnosis could not evaluate %s, whose fix is %s, not deciding: %s", fd.Rule, r.Action, fd.Message)
+		}
 	}
 	return nil
 }

@@ -216,9 +216,9 @@ func TestForgedRequestIsRefused(t *testing.T) {
 		step rules.Step
 	}{
 		{"ingress from 0.0.0.0/0 on a healthy service", healthy("enabled"), rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep",
-			Params: map[string]any{"cidr": "0.0.0.0/0"}}},
+			}}, // its "cidr" parameter no longer decodes: see TestDecodeRequest
 		{"egress to 0.0.0.0/0 on the endpoint design", healthy("sg-allow-443-egress"), rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task",
-			Params: map[string]any{"destinations": []map[string]string{{"cidr": "0.0.0.0/0"}}}}},
+			Params: rules.Params{Destinations: []rules.Destination{{CIDR: "0.0.0.0/0"}}}}},
 		{"ingress on a group that is not the endpoint's", endpointSGClosed("enabled"), rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-other"}},
 	}
 	for _, tc := range cases {
@@ -353,11 +353,11 @@ func TestGuardRails(t *testing.T) {
 		{"ingress on a group that is not an endpoint's", endpointFacts,
 			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-other"}, "not a security group of an interface endpoint", nil},
 		{"ingress with a forged group list", endpointFacts,
-			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"groupIds": []string{"sg-ep", "sg-other"}}}, "sg-other is not", nil},
+			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: rules.Params{GroupIDs: []string{"sg-ep", "sg-other"}}}, "sg-other is not", nil},
 		{"ingress from a group that is not the task's", endpointFacts,
-			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"sourceGroupId": "sg-other"}}, "not a security group of service api", nil},
+			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: rules.Params{SourceGroupID: "sg-other"}}, "not a security group of service api", nil},
 		{"ingress params cannot bring a CIDR", endpointFacts,
-			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: map[string]any{"cidr": "0.0.0.0/0", "ipRanges": []string{"0.0.0.0/0"}}}, "",
+			rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep", Params: rules.Params{Destinations: []rules.Destination{{CIDR: "0.0.0.0/0"}}}}, "",
 			func(t *testing.T, ops []op) {
 				if len(ops) != 1 || len(ops[0].perm.IpRanges) != 0 || len(ops[0].perm.PrefixListIds) != 0 ||
 					aws.ToString(ops[0].perm.UserIdGroupPairs[0].GroupId) != "sg-task" || aws.ToInt32(ops[0].perm.FromPort) != 443 {
@@ -365,15 +365,15 @@ func TestGuardRails(t *testing.T) {
 				}
 			}},
 		{"egress to 0.0.0.0/0 without an internet route", endpointFacts,
-			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: map[string]any{"destinations": []any{map[string]any{"cidr": "0.0.0.0/0"}}}}, "not allowed", nil},
+			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: rules.Params{Destinations: []rules.Destination{{CIDR: "0.0.0.0/0"}}}}, "not allowed", nil},
 		{"egress to 0.0.0.0/0 behind a private NAT gateway", privateNAT,
-			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: map[string]any{"destinations": []any{map[string]any{"cidr": "0.0.0.0/0"}}}}, "not allowed", nil},
+			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: rules.Params{Destinations: []rules.Destination{{CIDR: "0.0.0.0/0"}}}}, "not allowed", nil},
 		{"egress to another CIDR on an internet route", natFacts,
-			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: map[string]any{"destinations": []any{map[string]any{"cidr": "10.0.0.0/8"}}}}, "not allowed", nil},
+			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: rules.Params{Destinations: []rules.Destination{{CIDR: "10.0.0.0/8"}}}}, "not allowed", nil},
 		{"egress to a group that is not an endpoint's", endpointFacts,
-			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: map[string]any{"destinations": []any{map[string]any{"groupId": "sg-other"}}}}, "not allowed", nil},
+			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: rules.Params{Destinations: []rules.Destination{{GroupID: "sg-other"}}}}, "not allowed", nil},
 		{"egress with two peers in one destination", endpointFacts,
-			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: map[string]any{"destinations": []any{map[string]any{"groupId": "sg-ep", "cidr": "0.0.0.0/0"}}}}, "not allowed", nil},
+			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task", Params: rules.Params{Destinations: []rules.Destination{{GroupID: "sg-ep", CIDR: "0.0.0.0/0"}}}}, "not allowed", nil},
 		{"egress on a group that is not the task's", endpointFacts,
 			rules.Step{Action: rules.ActionAllowEgress, Target: "sg-ep"}, "not the security group of the task", nil},
 		{"egress on an internet route goes to 0.0.0.0/0 only", natFacts,

@@ -18,7 +18,7 @@ func request(t *testing.T, fields map[string]any) []byte {
 		t.Fatal(err)
 	}
 	req := map[string]any{"event": json.RawMessage(ev), "cause": "network.public-ip",
-		"plan": []rules.Step{{Action: rules.ActionPublicIP, Target: fxServiceArn, Params: map[string]any{}}}}
+		"plan": []rules.Step{{Action: rules.ActionPublicIP, Target: fxServiceArn}}}
 	for k, v := range fields {
 		req[k] = v
 	}
@@ -40,6 +40,8 @@ func TestDecodeRequest(t *testing.T) {
 		{"no plan", request(t, map[string]any{"plan": nil}), ""},
 		{"apply cannot be asked for", request(t, map[string]any{"mode": "apply"}), `"mode" is "apply"`},
 		{"unknown key", request(t, map[string]any{"force": true}), `unknown field "force"`},
+		{"unknown parameter", request(t, map[string]any{"plan": []map[string]any{{"action": rules.ActionAllowFromTask, "target": "sg-ep",
+			"params": map[string]any{"cidr": "0.0.0.0/0"}}}}), `unknown field "cidr"`},
 		{"unknown action", request(t, map[string]any{"plan": []rules.Step{{Action: "delete-nat-gateway"}}}), `plan[0].action "delete-nat-gateway"`},
 		{"no event", []byte(`{"plan":[]}`), `"event" is missing`},
 		{"null event", []byte(`{"event":null}`), `"event" is missing`},

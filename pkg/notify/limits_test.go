@@ -70,7 +70,7 @@ func manyFailing(n int) *report.Report {
 		r.Findings = append(r.Findings, rules.Finding{Rule: id, Status: rules.Fail, Severity: rules.High,
 			Message: strings.Repeat("The endpoint policy denies it. ", 100), Advice: strings.Repeat("aws ec2 modify-vpc-endpoint ... ", 150),
 			Evidence: map[string]any{"chain": chain, "policy": strings.Repeat(`{"Effect":"Deny"}`, 1200)}})
-		r.Plan = append(r.Plan, rules.Step{Action: rules.ActionAllowFromTask, Target: fmt.Sprintf("sg-%017d", i), Params: map[string]any{}})
+		r.Plan = append(r.Plan, rules.Step{Action: rules.ActionAllowFromTask, Target: fmt.Sprintf("sg-%017d", i)})
 	}
 	return r
 }

@@ -38,7 +38,7 @@ func Cause(findings []Finding, class event.ReasonClass) string {
 type Step struct {
 	Action string         `json:"action"`
 	Target string         `json:"target"`
-	Params map[string]any `json:"params"`
+	Params Params `json:"params"`
 }
 
 // actionOrder is the order fixes are applied: make the endpoints accept the
@@ -53,9 +53,9 @@ func Plan(findings []Finding) []Step {
 			if f.Status != Fail || f.Fix == nil || !f.Fix.AutoFixable || f.Fix.Action != action {
 				continue
 			}
-			params := f.Fix.Params
-			if params == nil {
-				params = map[string]any{}
+			var params Params
+			if f.Fix.Params != nil {
+				params = *f.Fix.Params
 			}
 			plan = append(plan, Step{Action: f.Fix.Action, Target: f.Fix.Target, Params: params})
 		}

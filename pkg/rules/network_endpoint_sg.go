@@ -18,6 +18,7 @@ var NetworkEndpointSG = Rule{
 	Summary:     "The security groups of the interface endpoints the task uses allow inbound TCP 443 from the task",
 	Remediation: "Allow inbound TCP 443 from the task's security group on the endpoints' security groups.",
 	Needs:       destNeeds(account.SrcSecurityGroups, account.SrcService),
+	Action:      ActionAllowFromTask,
 	Check:       checkEndpointSG,
 }
 
@@ -98,11 +99,11 @@ func checkEndpointSG(f *account.Facts) Finding {
 		msg = strings.TrimSuffix(msg, ".") + ", and private DNS sends the task's ECR traffic there despite its internet route."
 	}
 	source := "TASK_SECURITY_GROUP"
-	fix := &Fix{Action: ActionAllowFromTask, Target: groupIDs[0], Params: map[string]any{"groupIds": groupIDs, "endpoints": endpoints}}
+	fix := &Fix{Action: ActionAllowFromTask, Target: groupIDs[0], Params: &Params{GroupIDs: groupIDs, Endpoints: endpoints}}
 	if len(taskSGs) > 0 {
 		source = taskSGs[0]
 		fix.AutoFixable = true
-		fix.Params["sourceGroupId"] = source
+		fix.Params.SourceGroupID = source
 	}
 	var advice []string
 	for _, g := range groupIDs {

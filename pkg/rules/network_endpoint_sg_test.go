@@ -35,7 +35,7 @@ func TestNetworkEndpointSG(t *testing.T) {
 		{name: "missing rule fails with auto fix", facts: with(endpointVPC, endpointIngress()), status: Fail,
 			msg: "The security groups (sg-ep) of ecr.dkr endpoint vpce-ecr-dkr, ecr.api endpoint vpce-ecr-api, logs endpoint vpce-logs allow no inbound TCP 443 from the task (sg-task, 10.0.1.23/32).",
 			check: wantFix(Fix{Action: ActionAllowFromTask, Target: "sg-ep", AutoFixable: true,
-				Params: map[string]any{"groupIds": []string{"sg-ep"}, "sourceGroupId": "sg-task", "endpoints": allEndpoints}},
+				Params: &Params{GroupIDs: []string{"sg-ep"}, SourceGroupID: "sg-task", Endpoints: allEndpoints}},
 				`aws ec2 authorize-security-group-ingress --group-id sg-ep --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=sg-task,`)},
 		{name: "private DNS endpoints on a NAT path still judged", facts: with(natWithEndpoints, endpointIngress()), status: Fail, msg: "despite its internet route"},
 		{name: "only one endpoint with another group fails", facts: with(endpointVPC, func(f *account.Facts) {
@@ -43,7 +43,7 @@ func TestNetworkEndpointSG(t *testing.T) {
 			f.EC2.SecurityGroups = append(f.EC2.SecurityGroups, ec2types.SecurityGroup{GroupId: aws.String("sg-logs")})
 		}), status: Fail, msg: "(sg-logs) of logs endpoint vpce-logs allow no",
 			check: func(t *testing.T, fd Finding) {
-				if got := fd.Fix.Params["endpoints"].([]string); len(got) != 1 || got[0] != "vpce-logs" {
+				if got := fd.Fix.Params.Endpoints; len(got) != 1 || got[0] != "vpce-logs" {
 					t.Errorf("endpoints = %v", got)
 				}
 			}},
@@ -75,7 +75,7 @@ func TestNetworkEndpointSG(t *testing.T) {
 			f.EC2.NetworkInterfaces = nil
 			endpointIngress(fxPerm(toCIDR("10.0.2.0/24")))(f)
 		}), status: Fail, check: func(t *testing.T, fd Finding) {
-			if fd.Fix == nil || fd.Fix.AutoFixable || fd.Fix.Params["sourceGroupId"] != nil {
+			if fd.Fix == nil || fd.Fix.AutoFixable || fd.Fix.Params.SourceGroupID != "" {
 				t.Errorf("fix = %+v, want not auto-fixable without a source group", fd.Fix)
 			}
 		}},

@@ -18,6 +18,7 @@ var NetworkPublicIP = Rule{
 	Remediation: "Run the task with assignPublicIp=ENABLED, or move it to a private subnet behind a NAT gateway.",
 	Needs:       needs(account.SrcService),
 	Check:       checkPublicIP,
+	Action:      ActionPublicIP,
 }
 
 func checkPublicIP(f *account.Facts) Finding {
@@ -46,9 +47,8 @@ func checkPublicIP(f *account.Facts) Finding {
 	if cfg.AssignPublicIp == ecstypes.AssignPublicIpEnabled {
 		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The task in public subnet %s has a public IP.", subnet)}
 	}
-	fix := &Fix{Action: ActionPublicIP, Params: map[string]any{
-		"cluster": f.Task.ClusterArn, "service": f.Task.Service,
-		"subnets": cfg.Subnets, "securityGroups": cfg.SecurityGroups,
+	fix := &Fix{Action: ActionPublicIP, Params: &Params{
+		Cluster: f.Task.ClusterArn, Service: f.Task.Service, Subnets: cfg.Subnets, SecurityGroups: cfg.SecurityGroups,
 	}}
 	netCfg := fmt.Sprintf("--network-configuration 'awsvpcConfiguration={subnets=[%s],securityGroups=[%s],assignPublicIp=ENABLED}'",
 		strings.Join(cfg.Subnets, ","), strings.Join(cfg.SecurityGroups, ","))

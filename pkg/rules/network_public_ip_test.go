@@ -32,15 +32,15 @@ func TestNetworkPublicIP(t *testing.T) {
 		{name: "private subnet skips", facts: natVPC, status: Skip, msg: "needs no public IP"},
 		{name: "endpoint design skips", facts: endpointVPC, status: Skip, msg: "needs no public IP"},
 		{name: "service without public IP fails with auto fix", facts: with(publicVPC, privateIPOff), status: Fail, msg: "Service api runs tasks in public subnet subnet-pub",
-			check: wantFix(Fix{Action: ActionPublicIP, Target: fxService, AutoFixable: true, Params: map[string]any{
-				"cluster": "arn:aws:ecs:eu-west-1:111122223333:cluster/prod", "service": "api",
-				"subnets": []string{"subnet-pub"}, "securityGroups": []string{"sg-task"}}},
+			check: wantFix(Fix{Action: ActionPublicIP, Target: fxService, AutoFixable: true, Params: &Params{
+				Cluster: "arn:aws:ecs:eu-west-1:111122223333:cluster/prod", Service: "api",
+				Subnets: []string{"subnet-pub"}, SecurityGroups: []string{"sg-task"}}},
 				"aws ecs update-service --cluster prod --service api --network-configuration 'awsvpcConfiguration={subnets=[subnet-pub],securityGroups=[sg-task],assignPublicIp=ENABLED}'")},
 		{name: "standalone task without public IP fails, not auto-fixable", facts: with(publicVPC, func(f *account.Facts) { standalone(f, false) }),
 			status: Fail, msg: "standalone task",
-			check: wantFix(Fix{Action: ActionPublicIP, Target: "arn:aws:ecs:eu-west-1:111122223333:task/prod/abc", Params: map[string]any{
-				"cluster": "arn:aws:ecs:eu-west-1:111122223333:cluster/prod", "service": "",
-				"subnets": []string{"subnet-pub"}, "securityGroups": []string{"sg-task"}}},
+			check: wantFix(Fix{Action: ActionPublicIP, Target: "arn:aws:ecs:eu-west-1:111122223333:task/prod/abc", Params: &Params{
+				Cluster: "arn:aws:ecs:eu-west-1:111122223333:cluster/prod",
+				Subnets: []string{"subnet-pub"}, SecurityGroups: []string{"sg-task"}}},
 				"aws ecs run-task --cluster prod --task-definition api:7 --launch-type FARGATE --network-configuration")},
 		{name: "standalone task with public IP passes", facts: with(publicVPC, func(f *account.Facts) { standalone(f, true) }), status: Pass, msg: "has a public IP"},
 		{name: "standalone task with ENI gone warns", facts: with(publicVPC, func(f *account.Facts) {

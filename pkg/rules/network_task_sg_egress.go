@@ -14,6 +14,7 @@ var NetworkTaskSGEgress = Rule{
 	Summary:     "The task's security groups allow outbound TCP 443 to the internet (internet path), or to the endpoints and the S3 prefix list (endpoint path)",
 	Remediation: "Allow outbound TCP 443 from the task's security group to where the pull goes.",
 	Needs:       destNeeds(account.SrcSecurityGroups, account.SrcService, account.SrcEndpointSubnets),
+	Action:      ActionAllowEgress,
 	Check:       checkTaskSGEgress,
 }
 
@@ -36,22 +37,22 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 		return Finding{Status: Skip, Evidence: ev, Message: "The task has nowhere to pull from in this VPC; network.vpc-endpoints reports why."}
 	}
 	var allowed, blocked, advice []string
-	var destinations []map[string]string
+	var destinations []Destination
 	for _, d := range dests {
 		if how, ok := sgAllows(f, groups, true, d.Peer); ok {
 			allowed = append(allowed, d.Name+": "+how)
 			continue
 		}
 		blocked = append(blocked, d.Name)
-		var dest map[string]string
+		var dest Destination
 		var peer string
 		switch {
 		case d.Endpoint != nil && len(d.Peer.Groups) > 0:
-			dest, peer = map[string]string{"groupId": d.Peer.Groups[0]}, fmt.Sprintf("UserIdGroupPairs=[{GroupId=%s}]", d.Peer.Groups[0])
+			dest, peer = Destination{GroupID: d.Peer.Groups[0]}, fmt.Sprintf("UserIdGroupPairs=[{GroupId=%s}]", d.Peer.Groups[0])
 		case d.Peer.PrefixList != "":
-			dest, peer = map[string]string{"prefixListId": d.Peer.PrefixList}, fmt.Sprintf("PrefixListIds=[{PrefixListId=%s}]", d.Peer.PrefixList)
+			dest, peer = Destination{PrefixListID: d.Peer.PrefixList}, fmt.Sprintf("PrefixListIds=[{PrefixListId=%s}]", d.Peer.PrefixList)
 		case d.internet() && p.Kind == routeInternet:
-			dest, peer = map[string]string{"cidr": anyIPv4.String()}, "IpRanges=[{CidrIp=0.0.0.0/0}]"
+			dest, peer = Destination{CIDR: anyIPv4.String()}, "IpRanges=[{CidrIp=0.0.0.0/0}]"
 		default:
 			continue
 		}
@@ -76,7 +77,7 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 		Message: fmt.Sprintf("The task's security groups (%s) allow no outbound TCP 443 to %s.", strings.Join(taskSGs, ", "), strings.Join(blocked, ", "))}
 	if len(destinations) > 0 {
 		fd.Fix = &Fix{Action: ActionAllowEgress, Target: taskSGs[0], AutoFixable: true,
-			Params: map[string]any{"groupId": taskSGs[0], "destinations": destinations}}
+			Params: &Params{GroupID: taskSGs[0], Destinations: destinations}}
 		fd.Advice = "Allow the task's outbound HTTPS: " + strings.Join(advice, "; ")
 	}
 	return fd

@@ -45,14 +45,41 @@ type Rule struct {
 	// finding is "error" with its reason and Check is not called.
 	Needs []account.Source
 	Check func(f *account.Facts) Finding
+	// Action is the automatic fix the rule's failures may carry, if any. A
+	// remediation does not decide while such a rule is in error.
+	Action string
 }
 
 // Fix is an automatic action attached to a failing finding.
 type Fix struct {
-	Action      string         `json:"action"`
-	Target      string         `json:"target"`
-	AutoFixable bool           `json:"autoFixable"`
-	Params      map[string]any `json:"params,omitempty"`
+	Action      string  `json:"action"`
+	Target      string  `json:"target"`
+	AutoFixable bool    `json:"autoFixable"`
+	Params      *Params `json:"params,omitempty"`
+}
+
+// Params are a fix action's parameters; each action sets its own. The
+// fields stand in the order of their JSON names, as the reports have
+// always listed them.
+type Params struct {
+	Cluster      string        `json:"cluster,omitempty"`      // enable-public-ip: the service's cluster
+	Destinations []Destination `json:"destinations,omitempty"` // sg-allow-443-egress: where 443 must go
+	Endpoints    []string      `json:"endpoints,omitempty"`    // sg-allow-443-from-task: the endpoints behind the groups
+	GroupID      string        `json:"groupId,omitempty"`      // sg-allow-443-egress: the task's group to open
+	GroupIDs     []string      `json:"groupIds,omitempty"`     // sg-allow-443-from-task: the endpoint groups to open
+	// enable-public-ip: the service's network configuration, kept as it is.
+	SecurityGroups []string `json:"securityGroups,omitempty"`
+	Service        string   `json:"service,omitempty"`
+	// sg-allow-443-from-task: the task's group, the only source it admits.
+	SourceGroupID string   `json:"sourceGroupId,omitempty"`
+	Subnets       []string `json:"subnets,omitempty"`
+}
+
+// Destination is one place an egress fix lets TCP 443 go; exactly one field is set.
+type Destination struct {
+	CIDR         string `json:"cidr,omitempty"`
+	GroupID      string `json:"groupId,omitempty"`
+	PrefixListID string `json:"prefixListId,omitempty"`
 }
 
 // Finding is the result of one rule. Evidence key "chain" ([]string), when
