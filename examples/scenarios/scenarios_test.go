@@ -48,6 +48,8 @@ var wantCause = map[string]string{
 	"dockerhub-rate-limit":                 "image.registry-rate-limit",
 	"private-registry-no-creds":            "image.registry-auth",
 	"repo-policy-denies-outside-vpce":      "iam.repository-policy",
+	"pull-through-cache-first-pull":        "image.pull-through-cache",
+	"image-index-missing-arch":             "image.platform",
 }
 
 // textGolden are the scenarios whose text rendering is golden too.

@@ -36,6 +36,8 @@ const (
 	SrcRepository        Source = "ecr:repository"
 	SrcImages            Source = "ecr:images"
 	SrcRepositoryPolicy  Source = "ecr:repository-policy"
+	SrcPullThroughCache  Source = "ecr:pull-through-cache-rules"
+	SrcImageManifests    Source = "ecr:image-manifests"
 	SrcSecrets           Source = "secrets"
 )
 

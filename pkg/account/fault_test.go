@@ -43,7 +43,9 @@ func TestFaultyReadsNeverFlipAVerdict(t *testing.T) {
 	for i, w := range worlds {
 		reference[i] = diagnose(t, live, w.task)
 		for _, fd := range reference[i].Findings {
-			if fd.Status == rules.Error {
+			// A missing repository brings the pull-through cache rules, which
+			// moto 5.2.1 cannot list (HTTP 500): that rule is in error throughout.
+			if fd.Status == rules.Error && fd.Rule != rules.ImagePullThroughCache.ID {
 				t.Fatalf("%s: reference %s is in error: %s", w.name, fd.Rule, fd.Message)
 			}
 		}

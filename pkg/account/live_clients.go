@@ -53,6 +53,8 @@ type IAMAPI interface {
 type ECRAPI interface {
 	ecr.DescribeRepositoriesAPIClient
 	ecr.DescribeImagesAPIClient
+	ecr.DescribePullThroughCacheRulesAPIClient
+	BatchGetImage(context.Context, *ecr.BatchGetImageInput, ...func(*ecr.Options)) (*ecr.BatchGetImageOutput, error)
 	GetRepositoryPolicy(context.Context, *ecr.GetRepositoryPolicyInput, ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error)
 }
 

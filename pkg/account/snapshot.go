@@ -3,6 +3,9 @@
 package account
 
 import (
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -66,6 +69,43 @@ type ECRSection struct {
 	Repositories       []ecrtypes.Repository             `json:"repositories,omitempty"`
 	Images             map[string][]ecrtypes.ImageDetail `json:"images,omitempty"`
 	RepositoryPolicies map[string]string                 `json:"repositoryPolicies,omitempty"`
+	// PullThroughCacheRules are DescribePullThroughCacheRules answers of the
+	// images' registries (registryId tells the account).
+	PullThroughCacheRules []ecrtypes.PullThroughCacheRule `json:"pullThroughCacheRules,omitempty"`
+	// ImageManifests are BatchGetImage answers by repository: the image index
+	// (or manifest list) of a multi-platform image, imageManifest as JSON text.
+	ImageManifests map[string][]ecrtypes.Image `json:"imageManifests,omitempty"`
+}
+
+// rootPrefix is the ecrRepositoryPrefix of a rule that covers every repository
+// no other rule covers.
+const rootPrefix = "ROOT"
+
+// PullThroughCacheRule returns the rule of registry registryID that covers
+// repository, or nil. A prefix P covers P/... ("there is always an assumed /
+// applied to the end of the prefix"), the longest prefix wins, and ROOT covers
+// what no other rule does: Amazon ECR User Guide, "Customizing repository
+// prefixes for ECR to ECR pull through cache".
+func (s ECRSection) PullThroughCacheRule(registryID, repository string) *ecrtypes.PullThroughCacheRule {
+	var best *ecrtypes.PullThroughCacheRule
+	bestLen := -1
+	for i, r := range s.PullThroughCacheRules {
+		if id := aws.ToString(r.RegistryId); id != "" && registryID != "" && id != registryID {
+			continue
+		}
+		prefix := strings.TrimSuffix(aws.ToString(r.EcrRepositoryPrefix), "/")
+		n := len(prefix)
+		switch {
+		case prefix == rootPrefix:
+			n = 0
+		case prefix == "" || !strings.HasPrefix(repository, prefix+"/"):
+			continue
+		}
+		if n > bestLen {
+			best, bestLen = &s.PullThroughCacheRules[i], n
+		}
+	}
+	return best
 }
 
 type SecretsSection struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
@@ -133,4 +134,16 @@ func readFailed(f *account.Facts, srcs ...account.Source) (Finding, bool) {
 		return Finding{Status: Error, Message: "could not be evaluated: " + msg}, true
 	}
 	return Finding{}, false
+}
+
+// cacheRuleOf returns the pull-through cache rule whose prefix covers the
+// image's repository in its registry, or nil.
+func cacheRuleOf(f *account.Facts, r event.ImageRef) *ecrtypes.PullThroughCacheRule {
+	return f.ECR.PullThroughCacheRule(r.ECRAccount, r.Repository)
+}
+
+// cacheRuleLabel names a pull-through cache rule for messages: its prefix and upstream.
+func cacheRuleLabel(r *ecrtypes.PullThroughCacheRule) string {
+	return fmt.Sprintf("pull-through cache rule %q (upstream %s)", aws.ToString(r.EcrRepositoryPrefix),
+		firstNonEmpty(aws.ToString(r.UpstreamRegistryUrl), string(r.UpstreamRegistry)))
 }

@@ -1,15 +1,17 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
 // ImagePlatform: the image has a manifest for the task's platform.
@@ -25,12 +27,6 @@ var ImagePlatform = Rule{
 // platformReason finds the platform a "no manifest for this platform" stop reason names.
 var platformReason = regexp.MustCompile(`(?i)(?:does not contain descriptor matching platform|no matching manifest for)\s*['"]?([a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?)`)
 
-// indexMediaTypes mark a multi-platform image (a manifest list or OCI index).
-var indexMediaTypes = []string{
-	"application/vnd.docker.distribution.manifest.list.v2+json",
-	"application/vnd.oci.image.index.v1+json",
-}
-
 func checkPlatform(f *account.Facts) Finding {
 	cs := containerImages(f)
 	if len(cs) == 0 {
@@ -38,29 +34,150 @@ func checkPlatform(f *account.Facts) Finding {
 	}
 	target := cs[0] // the failed container, when known
 	want, source := taskPlatform(f)
+	build := windowsBuild(f)
 	ev := map[string]any{"image": target.Image, "taskPlatform": want, "taskPlatformSource": source}
+	if build != "" {
+		ev["taskOSVersion"] = build
+	}
 	if platformMismatch(f) {
 		named := want
 		if m := platformReason.FindStringSubmatch(f.Task.Failure); m != nil {
 			named = strings.ToLower(m[1])
 		}
 		ev["source"], ev["reason"] = "stop reason", f.Task.Failure
-		return Finding{Status: Fail, Evidence: ev,
-			Message: fmt.Sprintf("Image %s has no manifest for %s, the platform the task runs on (%s).", target.Image, named, source),
-			Advice: fmt.Sprintf("Push the image for %s (docker buildx build --platform %s --push -t %s .), or register a task definition revision whose runtimePlatform matches the image: "+
-				"aws ecs register-task-definition ... --runtime-platform cpuArchitecture=X86_64|ARM64,operatingSystemFamily=LINUX.", named, named, target.Image),
-		}
+		return noManifest(target, named, source, ev, "")
 	}
 	if target.RefErr == nil && target.Ref.IsECR() {
-		if d := findImage(f.ECR.Images[target.Ref.Repository], target.Ref); d != nil && isIndex(aws.ToString(d.ImageManifestMediaType)) {
-			ev["source"], ev["manifestMediaType"] = "ecr:DescribeImages and stop reason", aws.ToString(d.ImageManifestMediaType)
-			return Finding{Status: Pass, Evidence: ev,
-				Message: fmt.Sprintf("Image %s is a multi-platform index and the stop reason reports no platform mismatch (ECR does not list the index's platforms).", target.Image)}
+		if fd, ok := platformFromIndex(f, target, want, build, source, ev); ok {
+			return fd
 		}
 	}
 	ev["source"] = "stop reason"
 	return Finding{Status: Pass, Evidence: ev,
 		Message: fmt.Sprintf("The stop reason reports no platform mismatch for image %s; the ECR API does not tell an image's platform.", target.Image)}
+}
+
+// noManifest is the failure for an image without a manifest for the task's platform.
+func noManifest(target containerImage, platform, source string, ev map[string]any, has string) Finding {
+	return Finding{Status: Fail, Evidence: ev,
+		Message: fmt.Sprintf("Image %s has no manifest for %s, the platform the task runs on (%s)%s.", target.Image, platform, source, has),
+		Advice: fmt.Sprintf("Push the image for %s (docker buildx build --platform %s --push -t %s .), or register a task definition revision whose runtimePlatform matches the image: "+
+			"aws ecs register-task-definition ... --runtime-platform cpuArchitecture=X86_64|ARM64,operatingSystemFamily=LINUX.", platform, strings.SplitN(platform, " ", 2)[0], target.Image),
+	}
+}
+
+// platformFromIndex judges an ECR image by its index, the list of platforms a
+// multi-platform image has. ok is false when no index is known.
+func platformFromIndex(f *account.Facts, target containerImage, want, build, source string, ev map[string]any) (fd Finding, ok bool) {
+	d := findImage(f.ECR.Images[target.Ref.Repository], target.Ref)
+	m := findManifest(f.ECR.ImageManifests[target.Ref.Repository], target.Ref, d)
+	if m == nil {
+		if d == nil || !account.IsImageIndex(aws.ToString(d.ImageManifestMediaType)) {
+			return Finding{}, false
+		}
+		if msg := f.Err(account.SrcImageManifests); msg != "" {
+			return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf("image %s is a multi-platform index whose platforms could not be read: %s", target.Image, msg)}, true
+		}
+		ev["source"], ev["manifestMediaType"] = "ecr:DescribeImages and stop reason", aws.ToString(d.ImageManifestMediaType)
+		return Finding{Status: Pass, Evidence: ev,
+			Message: fmt.Sprintf("Image %s is a multi-platform index and the stop reason reports no platform mismatch (the index's platforms were not collected).", target.Image)}, true
+	}
+	platforms, err := indexPlatforms(aws.ToString(m.ImageManifest))
+	if err != nil {
+		return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf("the image index of %s cannot be read: %v", target.Image, err)}, true
+	}
+	ev["source"], ev["indexPlatforms"] = "ecr:BatchGetImage", platforms
+	for _, p := range platforms {
+		if p.matches(want, build) {
+			return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The index of image %s has a manifest for %s, the platform the task runs on.", target.Image, p)}, true
+		}
+	}
+	named := want
+	if build != "" {
+		named += " " + build
+	}
+	names := make([]string, len(platforms))
+	for i, p := range platforms {
+		names[i] = p.String()
+	}
+	fd = noManifest(target, named, source, ev, "; its index lists "+strings.Join(names, ", "))
+	if build != "" {
+		// Process-isolated Windows containers need the host's build: "Windows
+		// Server containers are blocked from starting when the build number
+		// between the container host and the container image are different"
+		// (Microsoft Learn, "Windows container version compatibility").
+		fd.Advice = fmt.Sprintf("Build the image on a Windows base of the host's build %s (for example mcr.microsoft.com/windows/servercore with the matching ltsc tag) and push it into the index, "+
+			"or register a task definition revision whose runtimePlatform.operatingSystemFamily matches a build the index has.", build)
+	}
+	return fd, true
+}
+
+// findManifest finds the index collected for the image: by the digest the
+// reference names or DescribeImages resolved the tag to, else by tag.
+func findManifest(images []ecrtypes.Image, r event.ImageRef, d *ecrtypes.ImageDetail) *ecrtypes.Image {
+	digest := r.Digest
+	if digest == "" && d != nil {
+		digest = aws.ToString(d.ImageDigest)
+	}
+	for i, m := range images {
+		if m.ImageId == nil {
+			continue
+		}
+		if got := aws.ToString(m.ImageId.ImageDigest); digest != "" && got == digest || digest == "" && aws.ToString(m.ImageId.ImageTag) == r.Tag {
+			return &images[i]
+		}
+	}
+	return nil
+}
+
+// indexPlatform is one platform an image index lists (OCI Image Index
+// Specification, manifests[].platform).
+type indexPlatform struct {
+	Architecture string `json:"architecture"`
+	OS           string `json:"os"`
+	OSVersion    string `json:"os.version,omitempty"`
+	Variant      string `json:"variant,omitempty"`
+}
+
+func (p indexPlatform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	if p.OSVersion != "" {
+		s += " " + p.OSVersion
+	}
+	return s
+}
+
+// matches reports whether the entry serves the task's "os/arch" and, on
+// Windows, its build: an os.version of that build with any revision.
+func (p indexPlatform) matches(want, build string) bool {
+	if p.OS+"/"+p.Architecture != want {
+		return false
+	}
+	return build == "" || p.OSVersion == build || strings.HasPrefix(p.OSVersion, build+".")
+}
+
+// indexPlatforms lists the platforms of an image index or manifest list,
+// leaving out entries without one and BuildKit's attestation manifests
+// ("unknown/unknown"), which no host pulls.
+func indexPlatforms(manifest string) ([]indexPlatform, error) {
+	var idx struct {
+		Manifests []struct {
+			Platform *indexPlatform `json:"platform"`
+		} `json:"manifests"`
+	}
+	if err := json.Unmarshal([]byte(manifest), &idx); err != nil {
+		return nil, err
+	}
+	out := []indexPlatform{}
+	for _, m := range idx.Manifests {
+		if p := m.Platform; p != nil && p.OS != "unknown" && p.OS != "" {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
 }
 
 // platformMismatch reports a stop reason saying the image lacks the task's platform.
@@ -94,6 +211,26 @@ func taskPlatform(f *account.Facts) (platform, source string) {
 	return os + "/" + cpu, source
 }
 
-func isIndex(mediaType string) bool {
-	return slices.Contains(indexMediaTypes, strings.ToLower(mediaType))
+// windowsBuilds are the Windows Server builds (os.version without the
+// revision) of the task definition's operating system families (Microsoft
+// Learn, "Windows Server release information").
+var windowsBuilds = map[ecstypes.OSFamily]string{
+	ecstypes.OSFamilyWindowsServer2016Full: "10.0.14393",
+	ecstypes.OSFamilyWindowsServer2019Full: "10.0.17763",
+	ecstypes.OSFamilyWindowsServer2019Core: "10.0.17763",
+	ecstypes.OSFamilyWindowsServer2004Core: "10.0.19041",
+	ecstypes.OSFamilyWindowsServer20h2Core: "10.0.19042",
+	ecstypes.OSFamilyWindowsServer2022Core: "10.0.20348",
+	ecstypes.OSFamilyWindowsServer2022Full: "10.0.20348",
+	ecstypes.OSFamilyWindowsServer2025Core: "10.0.26100",
+	ecstypes.OSFamilyWindowsServer2025Full: "10.0.26100",
+}
+
+// windowsBuild is the Windows build the task's host runs, or "" for Linux
+// or when the task definition does not say.
+func windowsBuild(f *account.Facts) string {
+	if td := f.TaskDefinition(); td != nil && td.RuntimePlatform != nil {
+		return windowsBuilds[td.RuntimePlatform.OperatingSystemFamily]
+	}
+	return ""
 }

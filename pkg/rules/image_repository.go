@@ -18,7 +18,7 @@ var ImageRepository = Rule{
 }
 
 func checkRepository(f *account.Facts) Finding {
-	var found, images []string
+	var found, existing, deferred []string
 	for _, c := range containerImages(f) {
 		if c.RefErr != nil {
 			return Finding{Status: Error, Message: fmt.Sprintf("the image of %s cannot be parsed: %v", c.label(), c.RefErr)}
@@ -26,23 +26,46 @@ func checkRepository(f *account.Facts) Finding {
 		if !c.Ref.IsECR() {
 			continue
 		}
-		images = append(images, c.Image)
 		if f.Repository(c.Ref.ECRAccount, c.Ref.Repository) != nil {
-			found = append(found, repositoryARN(f, c.Ref))
+			found, existing = append(found, repositoryARN(f, c.Ref)), append(existing, c.Image)
 			continue
 		}
 		if fd, failed := readFailed(f, account.SrcRepository); failed {
 			return fd
 		}
-		return Finding{Status: Fail, Evidence: map[string]any{"image": c.Image, "container": c.Name, "repository": repositoryARN(f, c.Ref)},
+		// A pull-through cache creates the repository on the first pull
+		// ("ecr:CreateRepository ... is required if the repository storing the
+		// cached images doesn't already exist": Amazon ECR User Guide, "IAM
+		// permissions required to sync an upstream registry"): its absence is
+		// no fault, and creating it by hand is not the fix.
+		if rule := cacheRuleOf(f, c.Ref); rule != nil {
+			deferred = append(deferred, fmt.Sprintf("%s (%s)", c.Ref.Repository, cacheRuleLabel(rule)))
+			continue
+		}
+		fd := Finding{Status: Fail, Evidence: map[string]any{"image": c.Image, "container": c.Name, "repository": repositoryARN(f, c.Ref)},
 			Message: fmt.Sprintf("Repository %s does not exist in registry %s (%s), so %s cannot be pulled.", c.Ref.Repository, c.Ref.ECRAccount, c.Ref.ECRRegion, c.label()),
 			Advice: fmt.Sprintf("Fix the image URI in the task definition, or create the repository and push the image: aws ecr create-repository --repository-name %s --region %s (in account %s).",
 				c.Ref.Repository, c.Ref.ECRRegion, c.Ref.ECRAccount),
 		}
+		// Unknown cache rules do not turn a missing repository into an error
+		// here: image.pull-through-cache reports the failed read.
+		if msg := f.Err(account.SrcPullThroughCache); msg != "" {
+			fd.Evidence["pullThroughCacheRules"] = "could not be read: " + msg
+			fd.Advice += " If a pull-through cache rule should create it, see image.pull-through-cache: its rules could not be read."
+		}
+		return fd
 	}
-	if len(images) == 0 {
+	waiting := "Repository " + strings.Join(deferred, ", ") + " does not exist yet and is created by the cache on the first pull; image.pull-through-cache judges that pull."
+	switch {
+	case len(found) == 0 && len(deferred) == 0:
 		return Finding{Status: Skip, Message: "no container image is in private ECR"}
+	case len(found) == 0:
+		return Finding{Status: Skip, Evidence: map[string]any{"pullThroughCache": deferred}, Message: waiting}
 	}
-	return Finding{Status: Pass, Evidence: map[string]any{"repositories": found},
-		Message: fmt.Sprintf("The ECR repositories of %s exist.", strings.Join(images, ", "))}
+	fd := Finding{Status: Pass, Evidence: map[string]any{"repositories": found},
+		Message: fmt.Sprintf("The ECR repositories of %s exist.", strings.Join(existing, ", "))}
+	if len(deferred) > 0 {
+		fd.Evidence["pullThroughCache"], fd.Message = deferred, fd.Message+" "+waiting
+	}
+	return fd
 }

@@ -27,5 +27,15 @@ func TestImageRepository(t *testing.T) {
 		{name: "missing after a failed read is an error", facts: with(failedRead(ixFacts, account.SrcRepository), noRepos), status: Error, msg: "ecr:repository: AccessDenied"},
 		{name: "unparsable image is an error", facts: with(ixFacts, ixSetImage("Bad Image!")), status: Error, msg: `the image of container api (Bad Image!) cannot be parsed`},
 		{name: "public images skip", facts: with(ixFacts, ixSetImage("public.ecr.aws/nginx/nginx:1")), status: Skip},
+		{name: "missing repository under a cache rule defers to image.pull-through-cache", facts: with(ixFacts, ptcFirstPull), status: Skip,
+			msg:   `Repository docker-hub/library/nginx (pull-through cache rule "docker-hub" (upstream registry-1.docker.io)) does not exist yet and is created by the cache on the first pull; image.pull-through-cache judges`,
+			check: evidenceHas(`"pullThroughCache":["docker-hub/library/nginx`)},
+		{name: "a deferred image beside an existing repository passes", facts: with(ixFacts, ixThen(ixAddContainer("proxy", ptcImage), ptcFirstPull, ixSetImage(ixImage))),
+			status: Pass, msg: "The ECR repositories of " + ixImage + " exist. Repository docker-hub/library/nginx", check: evidenceHas(ixRepoARN, `"pullThroughCache"`)},
+		{name: "a repository outside every cache prefix still fails", facts: with(ixFacts, ixThen(ptcFirstPull, ixSetImage("111122223333.dkr.ecr.eu-west-1.amazonaws.com/quay/coreos/etcd:3"))),
+			status: Fail, msg: "Repository quay/coreos/etcd does not exist"},
+		{name: "unread cache rules leave the fail and say so", facts: with(failedRead(ixFacts, account.SrcPullThroughCache), noRepos), status: Fail,
+			msg: "Repository team/api does not exist", check: both(adviceHas("see image.pull-through-cache: its rules could not be read"),
+				evidenceHas(`"pullThroughCacheRules":"could not be read: ecr:pull-through-cache-rules: AccessDenied`))},
 	})
 }

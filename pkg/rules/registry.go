@@ -21,4 +21,5 @@ var Catalog = []Rule{
 	ImagePlatform,
 	ImageRegistryRateLimit,
 	ImageRegistryAuth,
+	ImagePullThroughCache,
 }

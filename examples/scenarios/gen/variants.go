@@ -271,6 +271,39 @@ var variants = []variant{
 			// gateway, where aws:SourceVpce is absent, so the Deny applies.
 			d.set("ecr.repositoryPolicies", obj(`{"shop/web": "{\n  \"Version\" : \"2012-10-17\",\n  \"Statement\" : [ {\n    \"Sid\" : \"PullFromShop\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::111122223333:root\"\n    },\n    \"Action\" : [ \"ecr:BatchCheckLayerAvailability\", \"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\" ]\n  }, {\n    \"Sid\" : \"OnlyThroughSharedEndpoint\",\n    \"Effect\" : \"Deny\",\n    \"Principal\" : \"*\",\n    \"Action\" : \"ecr:*\",\n    \"Condition\" : {\n      \"StringNotEquals\" : {\n        \"aws:SourceVpce\" : \"vpce-0f1e2d3c4b5a69788\"\n      }\n    }\n  } ]\n}"}`))
 		}},
+
+	// --- pull-through cache and image index (issue 9, items 7 and 9) ---
+	{name: "pull-through-cache-first-pull", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/nginx:1.27-alpine: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/nginx:1.27-alpine: not found",
+		edit: func(d *doc) {
+			// The team moved nginx behind the registry's Docker Hub cache; nothing
+			// has pulled it yet, and the execution role may only pull.
+			d.image("111122223333.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/nginx:1.27-alpine")
+			d.set("ecr.pullThroughCacheRules", obj(`[{
+  "ecrRepositoryPrefix": "docker-hub", "upstreamRegistryUrl": "registry-1.docker.io", "upstreamRegistry": "docker-hub",
+  "registryId": "111122223333", "createdAt": "2026-03-10T14:02:11.512000+00:00", "updatedAt": "2026-03-10T14:02:11.512000+00:00",
+  "credentialArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ecr-pullthroughcache/docker-hub-Qw34Er"}]`))
+			d.set("secrets.secretsManager", obj(`[{
+  "ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ecr-pullthroughcache/docker-hub-Qw34Er",
+  "Name": "ecr-pullthroughcache/docker-hub",
+  "CreatedDate": "2026-03-10T13:58:40.220000+00:00", "LastChangedDate": "2026-03-10T13:58:40.220000+00:00",
+  "SecretVersionsToStages": {"0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f": ["AWSCURRENT"]}}]`))
+		}},
+	{name: "image-index-missing-arch", base: natBase,
+		// The console cuts the stop reason at 255 characters: nothing names the platform.
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.4.2: pulling from host 111122223333.dkr.ecr.eu-west-1.amazonaws.com failed with status code [manif",
+		edit: func(d *doc) {
+			// The service moved to Graviton; CI still pushes an amd64-only index.
+			d.set("ecs.taskDefinitions[0].runtimePlatform.cpuArchitecture", "ARM64")
+			web := "ecr.images.shop/web[imageDigest=sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b]"
+			d.set(web+".imageManifestMediaType", "application/vnd.oci.image.index.v1+json")
+			d.set(web+".artifactMediaType", "application/vnd.oci.image.index.v1+json")
+			d.set("ecr.imageManifests", obj(`{"shop/web": [{
+  "registryId": "111122223333", "repositoryName": "shop/web",
+  "imageId": {"imageDigest": "sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b", "imageTag": "1.4.2"},
+  "imageManifestMediaType": "application/vnd.oci.image.index.v1+json",
+  "imageManifest": "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:2d4c6b8a0f1e3d5c7b9a2f4e6d8c0b1a3f5e7d9c2b4a6f8e0d1c3b5a7f9e2d4c\",\"size\":1612,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:9e7c5a3b1d0f2e4c6a8b0d2f4e6c8a0b2d4f6e8c0a2b4d6f8e0c2a4b6d8f0e2c\",\"size\":566,\"annotations\":{\"vnd.docker.reference.digest\":\"sha256:2d4c6b8a0f1e3d5c7b9a2f4e6d8c0b1a3f5e7d9c2b4a6f8e0d1c3b5a7f9e2d4c\",\"vnd.docker.reference.type\":\"attestation-manifest\"},\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}]}"}]}`))
+		}},
 }
 
 // crossAccount pulls the image from the central build account 444455556666.
