@@ -139,8 +139,8 @@ func (n *Notice) causeText() string {
 	case id == "":
 		return "image pull failed, and no check fails"
 	}
-	if t, ok := titles[id]; ok {
-		return t
+	if r, ok := rules.ByID(id); ok && r.Title != "" {
+		return r.Title
 	}
 	return id + " fails"
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/report"
-	"github.com/pullmedic/pullmedic/pkg/rules"
 )
 
 var (
@@ -234,18 +233,5 @@ func TestAttributesAreNeverEmpty(t *testing.T) {
 	standalone := (&Notice{Kind: Problem, Cluster: "batch", Group: "family:nightly"}).Attributes()
 	if standalone["service"] != "family:nightly" || standalone["cause"] != "none" || standalone["severity"] != "info" {
 		t.Errorf("standalone task attributes: %v", standalone)
-	}
-}
-
-func TestEveryRuleHasATitle(t *testing.T) {
-	for _, r := range rules.Catalog {
-		if titles[r.ID] == "" {
-			t.Errorf("rule %s has no title in titles.go", r.ID)
-		}
-	}
-	for id := range titles {
-		if _, ok := rules.ByID(id); !ok {
-			t.Errorf("titles.go names %s, which is not in the catalog", id)
-		}
 	}
 }

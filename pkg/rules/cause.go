@@ -36,8 +36,8 @@ func Cause(findings []Finding, class event.ReasonClass) string {
 
 // Step is one action of a fix plan.
 type Step struct {
-	Action string         `json:"action"`
-	Target string         `json:"target"`
+	Action string `json:"action"`
+	Target string `json:"target"`
 	Params Params `json:"params"`
 }
 

@@ -15,6 +15,7 @@ import (
 // DNSDHCPOptions: the VPC hands tasks the Amazon resolver.
 var DNSDHCPOptions = Rule{
 	ID:          "dns.dhcp-options",
+	Title:       "DHCP options break name resolution",
 	Severity:    Medium,
 	Summary:     "The VPC's DHCP options set has domain-name-servers AmazonProvidedDNS (or the VPC has the default set)",
 	Remediation: "Use AmazonProvidedDNS, or make the custom resolvers forward AWS names to the VPC resolver.",

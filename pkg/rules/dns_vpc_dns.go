@@ -9,6 +9,7 @@ import (
 // DNSVPCDNS: the VPC resolves names, and resolves the endpoints' private names when relied on.
 var DNSVPCDNS = Rule{
 	ID:          "dns.vpc-dns",
+	Title:       "VPC DNS turned off",
 	Severity:    High,
 	Summary:     "VPC enableDnsSupport is true, and enableDnsHostnames too when the pull relies on interface endpoints with private DNS",
 	Remediation: "Turn the VPC's DNS attributes on with aws ec2 modify-vpc-attribute.",

@@ -10,6 +10,7 @@ import (
 // IAMECRPull: the execution role may pull the task's private ECR images.
 var IAMECRPull = Rule{
 	ID:       "iam.ecr-pull",
+	Title:    "execution role may not pull from ECR",
 	Severity: Critical,
 	Summary:  "The execution role's policies allow ecr:GetAuthorizationToken on * and ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on each image's repository",
 	Remediation: "Attach the AWS managed execution policy to the execution role: " +

@@ -16,6 +16,7 @@ const trustPolicyForECS = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow
 // IAMExecutionRole: the task has an execution role ECS can assume when it needs one.
 var IAMExecutionRole = Rule{
 	ID:       "iam.execution-role",
+	Title:    "no usable execution role",
 	Severity: Critical,
 	Summary:  "A task pulling from private ECR (or using awslogs, secrets or repositoryCredentials) has an execution role that ecs-tasks.amazonaws.com may assume",
 	Remediation: "Give the task definition an execution role trusted by ecs-tasks.amazonaws.com: " +

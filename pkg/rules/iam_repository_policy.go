@@ -18,6 +18,7 @@ var pullActions = []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 // IAMRepositoryPolicy: repository policies let the task's role pull.
 var IAMRepositoryPolicy = Rule{
 	ID:       "iam.repository-policy",
+	Title:    "repository policy denies the pull",
 	Severity: High,
 	Summary:  "An image in another account's ECR is granted to the pulling role or its account by the repository policy; no repository policy denies the pull",
 	Remediation: "Grant the pull in the repository policy (merged into the existing one): " +

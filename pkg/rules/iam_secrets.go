@@ -13,6 +13,7 @@ import (
 // IAMSecrets: the execution role may read the secrets ECS fetches before start.
 var IAMSecrets = Rule{
 	ID:       "iam.secrets",
+	Title:    "execution role may not read the task's secrets",
 	Severity: High,
 	Summary:  "The execution role may read the task's secrets and registry credentials (secretsmanager:GetSecretValue / ssm:GetParameters, kms:Decrypt for customer keys)",
 	Remediation: "Allow the execution role to read the secret: aws iam put-role-policy --role-name ROLE --policy-name task-secrets " +

@@ -17,6 +17,7 @@ import (
 // ImagePlatform: the image has a manifest for the task's platform.
 var ImagePlatform = Rule{
 	ID:       "image.platform",
+	Title:    "image has no manifest for the task's platform",
 	Severity: High,
 	Summary:  "The image has a manifest for the task's platform (runtimePlatform.cpuArchitecture, default X86_64)",
 	Remediation: "Push a multi-platform image (docker buildx build --platform linux/amd64,linux/arm64 --push ...) " +

@@ -15,6 +15,7 @@ import (
 // yet can be imported on this pull.
 var ImagePullThroughCache = Rule{
 	ID:       "image.pull-through-cache",
+	Title:    "pull-through cache cannot create the image",
 	Severity: High,
 	Summary: "An image under a pull-through cache prefix that is not cached yet can be imported: the rule's upstream credential secret exists, " +
 		"and the execution role may ecr:BatchImportUpstreamImage (and ecr:CreateRepository before the first pull)",

@@ -13,6 +13,7 @@ import (
 // ImageRegistryAuth: a private registry outside ECR gets working credentials.
 var ImageRegistryAuth = Rule{
 	ID:       "image.registry-auth",
+	Title:    "private registry credentials missing",
 	Severity: High,
 	Summary:  "A private non-ECR registry has repositoryCredentials and the secret exists; a pull-through cache can reach its upstream",
 	Remediation: "Store the registry credentials in Secrets Manager and name the secret in the container's " +

@@ -11,6 +11,7 @@ import (
 // ImageRegistryRateLimit: no registry throttled the pull.
 var ImageRegistryRateLimit = Rule{
 	ID:       "image.registry-rate-limit",
+	Title:    "registry rate limit reached",
 	Severity: Medium,
 	Summary:  "The pull was not throttled by a public registry (toomanyrequests, 429)",
 	Remediation: "Pull public images through an ECR pull-through cache: aws ecr create-pull-through-cache-rule " +

@@ -10,6 +10,7 @@ import (
 // ImageRepository: the ECR repository of each private ECR image exists.
 var ImageRepository = Rule{
 	ID:       "image.repository",
+	Title:    "ECR repository not found",
 	Severity: High,
 	Summary:  "The ECR repository named by each image URI exists in its registry account and region",
 	Remediation: "Create the repository and push the image, or fix the image URI in the task definition: " +

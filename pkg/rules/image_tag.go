@@ -18,6 +18,7 @@ const recentTags = 5
 // ImageTag: the tag or digest of each private ECR image exists.
 var ImageTag = Rule{
 	ID:       "image.tag",
+	Title:    "image tag not found",
 	Severity: High,
 	Summary:  "The tag or digest of each image exists in its repository",
 	Remediation: "Push the image with the tag the task definition names, or point the task definition at an existing tag: " +

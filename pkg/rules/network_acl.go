@@ -18,6 +18,7 @@ import (
 // and the endpoint subnets' CIDRs. Traffic inside one subnet meets no ACL.
 var NetworkNACL = Rule{
 	ID:          "network.nacl",
+	Title:       "network ACL blocks HTTPS",
 	Severity:    High,
 	Summary:     "The network ACLs of the task subnet (and of the endpoint subnets) allow TCP 443 out and the replies on ports 1024-65535 back in",
 	Remediation: "Add network ACL entries allowing TCP 443 outbound and TCP 1024-65535 inbound, numbered below any deny that matches first.",

@@ -14,6 +14,7 @@ import (
 // NetworkEndpointPolicy: the policies of the endpoints the pull goes through let it through.
 var NetworkEndpointPolicy = Rule{
 	ID:          "network.endpoint-policy",
+	Title:       "VPC endpoint policy blocks the pull",
 	Severity:    High,
 	Summary:     "VPC endpoint policies allow the pull: s3:GetObject on the ECR layer bucket (S3 gateway), the ECR pull actions (ecr.dkr) and ecr:GetAuthorizationToken (ecr.api)",
 	Remediation: "Add a statement allowing the pull to the endpoint policy (aws ec2 modify-vpc-endpoint --policy-document replaces the whole policy: merge it).",

@@ -14,6 +14,7 @@ import (
 // NetworkEndpointSG: the interface endpoints the task uses accept TCP 443 from it.
 var NetworkEndpointSG = Rule{
 	ID:          "network.endpoint-sg",
+	Title:       "endpoint security group blocks HTTPS from the task",
 	Severity:    High,
 	Summary:     "The security groups of the interface endpoints the task uses allow inbound TCP 443 from the task",
 	Remediation: "Allow inbound TCP 443 from the task's security group on the endpoints' security groups.",

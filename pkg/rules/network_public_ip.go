@@ -13,6 +13,7 @@ import (
 // NetworkPublicIP: a task whose default route is an internet gateway needs a public IP.
 var NetworkPublicIP = Rule{
 	ID:          "network.public-ip",
+	Title:       "no public IP on a public subnet",
 	Severity:    High,
 	Summary:     "A task in a public subnet (default route to an internet gateway) has assignPublicIp ENABLED",
 	Remediation: "Run the task with assignPublicIp=ENABLED, or move it to a private subnet behind a NAT gateway.",

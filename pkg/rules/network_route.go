@@ -11,6 +11,7 @@ import (
 // NetworkRoute: the task subnet has a way out, or the VPC pulls through endpoints.
 var NetworkRoute = Rule{
 	ID:          "network.route",
+	Title:       "no route to the registry",
 	Severity:    Critical,
 	Summary:     "The task subnet's default route reaches the internet (attached IGW, or available NAT gateway behind one), or the VPC pulls through ECR interface endpoints",
 	Remediation: "Add a 0.0.0.0/0 route to an available NAT gateway (private subnet) or an attached internet gateway (public subnet), or create the ECR and S3 VPC endpoints.",

@@ -10,6 +10,7 @@ import (
 // NetworkTaskSGEgress: the task's security groups let TCP 443 out to where the pull goes.
 var NetworkTaskSGEgress = Rule{
 	ID:          "network.task-sg-egress",
+	Title:       "task security group blocks outbound HTTPS",
 	Severity:    High,
 	Summary:     "The task's security groups allow outbound TCP 443 to the internet (internet path), or to the endpoints and the S3 prefix list (endpoint path)",
 	Remediation: "Allow outbound TCP 443 from the task's security group to where the pull goes.",

@@ -14,6 +14,7 @@ import (
 // NetworkVPCEndpoints: without an internet path, the VPC has every endpoint the task needs.
 var NetworkVPCEndpoints = Rule{
 	ID:          "network.vpc-endpoints",
+	Title:       "VPC endpoints missing or unusable",
 	Severity:    Critical,
 	Summary:     "Without an internet path, the VPC has available ecr.dkr, ecr.api (platform 1.4.0+), logs and secrets interface endpoints with private DNS, and an S3 gateway endpoint on the task's route table",
 	Remediation: "Create the missing VPC endpoints (aws ec2 create-vpc-endpoint), or give the subnet a NAT gateway route.",

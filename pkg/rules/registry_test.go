@@ -33,3 +33,18 @@ func TestRuleActionIsTheFixItsFailuresCarry(t *testing.T) {
 		}
 	}
 }
+
+// Every rule of the catalog says what it is: a headline names its failure in
+// Slack and email subjects, and the catalog table is generated from these.
+func TestEveryRuleIsDescribed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Catalog {
+		if seen[r.ID] {
+			t.Errorf("rule %s is in the catalog twice", r.ID)
+		}
+		seen[r.ID] = true
+		if r.Title == "" || r.Summary == "" || r.Remediation == "" || r.Severity == "" || r.Check == nil {
+			t.Errorf("rule %s lacks a title, summary, remediation, severity or check: %+v", r.ID, r)
+		}
+	}
+}

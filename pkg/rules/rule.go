@@ -37,7 +37,10 @@ const (
 
 // Rule is one check of the catalog.
 type Rule struct {
-	ID          string
+	ID string
+	// Title names the rule's failure in a few words, for subjects and
+	// headlines; Summary says what must hold, which reads wrong there.
+	Title       string
 	Severity    Severity
 	Summary     string // what must hold, one line
 	Remediation string // generic advice when the check fails
