@@ -59,15 +59,15 @@ func handler(ctx context.Context, log *slog.Logger) (*triage.Handler, error) {
 	}
 	table := state.New(dynamodb.NewFromConfig(cfg), required["STATE_TABLE"])
 	table.Window = window
-	notifiers := notify.All{&notify.SNS{Client: sns.NewFromConfig(cfg), TopicArn: required["TOPIC_ARN"]}}
+	channels := notify.Channels{{Name: notify.ChannelSNS, Notifier: &notify.SNS{Client: sns.NewFromConfig(cfg), TopicArn: required["TOPIC_ARN"]}}}
 	if arn := os.Getenv("SLACK_SECRET_ARN"); arn != "" {
 		secret := &notify.WebhookSecret{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
-		notifiers = append(notifiers, &notify.Slack{URL: secret.URL})
+		channels = append(channels, notify.Channel{Name: notify.ChannelSlack, Notifier: &notify.Slack{URL: secret.URL}})
 	}
 	return &triage.Handler{
 		View:      account.NewLive(cfg),
 		State:     table,
-		Notifier:  notifiers,
+		Channels:  channels,
 		Invoker:   lambdasvc.NewFromConfig(cfg),
 		Remediate: required["REMEDIATE_FUNCTION"],
 		Metrics:   notify.NewMetrics(os.Stdout),

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
@@ -25,20 +25,20 @@ func TestHandlerConfiguration(t *testing.T) {
 		return env
 	}
 	cases := []struct {
-		name      string
-		env       map[string]string
-		window    time.Duration
-		notifiers int
-		err       string
+		name     string
+		env      map[string]string
+		window   time.Duration
+		channels []string
+		err      string
 	}{
-		{"defaults: SNS only, 30 minutes", full, 30 * time.Minute, 1, ""},
-		{"with Slack", with("SLACK_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack"), 30 * time.Minute, 2, ""},
-		{"a window", with("DEDUPE_WINDOW", "1h"), time.Hour, 1, ""},
-		{"no table", with("STATE_TABLE", ""), 0, 0, "STATE_TABLE"},
-		{"no topic", with("TOPIC_ARN", ""), 0, 0, "TOPIC_ARN"},
-		{"no remediate function", with("REMEDIATE_FUNCTION", ""), 0, 0, "REMEDIATE_FUNCTION"},
-		{"window not a duration", with("DEDUPE_WINDOW", "30"), 0, 0, "DEDUPE_WINDOW"},
-		{"window negative", with("DEDUPE_WINDOW", "-5m"), 0, 0, "DEDUPE_WINDOW"},
+		{"defaults: SNS only, 30 minutes", full, 30 * time.Minute, []string{"sns"}, ""},
+		{"with Slack", with("SLACK_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack"), 30 * time.Minute, []string{"sns", "slack"}, ""},
+		{"a window", with("DEDUPE_WINDOW", "1h"), time.Hour, []string{"sns"}, ""},
+		{"no table", with("STATE_TABLE", ""), 0, nil, "STATE_TABLE"},
+		{"no topic", with("TOPIC_ARN", ""), 0, nil, "TOPIC_ARN"},
+		{"no remediate function", with("REMEDIATE_FUNCTION", ""), 0, nil, "REMEDIATE_FUNCTION"},
+		{"window not a duration", with("DEDUPE_WINDOW", "30"), 0, nil, "DEDUPE_WINDOW"},
+		{"window negative", with("DEDUPE_WINDOW", "-5m"), 0, nil, "DEDUPE_WINDOW"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,8 +60,12 @@ func TestHandlerConfiguration(t *testing.T) {
 			if !ok || table.Name != "pullmedic-state" || table.Window != tc.window {
 				t.Errorf("state table %+v; want pullmedic-state with window %s", h.State, tc.window)
 			}
-			if n := len(h.Notifier.(notify.All)); n != tc.notifiers || h.Remediate != "pullmedic-remediate" || h.View == nil || h.Invoker == nil {
-				t.Errorf("handler %+v with %d notifiers; want %d", h, n, tc.notifiers)
+			var names []string
+			for _, c := range h.Channels {
+				names = append(names, c.Name)
+			}
+			if !slices.Equal(names, tc.channels) || h.Remediate != "pullmedic-remediate" || h.View == nil || h.Invoker == nil {
+				t.Errorf("handler %+v with channels %v; want %v", h, names, tc.channels)
 			}
 		})
 	}

@@ -27,6 +27,24 @@ var seq atomic.Int64
 func New(t testing.TB) (*state.Table, *dynamodb.Client) {
 	t.Helper()
 	db := dynamodb.NewFromConfig(motoserver.Config(t, "us-east-1"))
+	name := create(t, db)
+	return state.New(&serial{db: db}, name), db
+}
+
+// Via creates a fresh table in moto, as New does, and returns it reached
+// through endpoint: a fault-injecting proxy in front of moto (faultproxy).
+func Via(t testing.TB, endpoint string) *state.Table {
+	t.Helper()
+	cfg := motoserver.Config(t, "us-east-1")
+	name := create(t, dynamodb.NewFromConfig(cfg))
+	cfg.BaseEndpoint = aws.String(endpoint)
+	return state.New(&serial{db: dynamodb.NewFromConfig(cfg)}, name)
+}
+
+// create creates the table with the key schema and TTL attribute of the SAM
+// template, and returns its name.
+func create(t testing.TB, db *dynamodb.Client) string {
+	t.Helper()
 	name := fmt.Sprintf("pullmedic-state-%d-%d", time.Now().UnixNano(), seq.Add(1))
 	ctx := context.Background()
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -47,7 +65,7 @@ func New(t testing.TB) (*state.Table, *dynamodb.Client) {
 	if err != nil {
 		t.Fatalf("enable TTL: %v", err)
 	}
-	return state.New(&serial{db: db}, name), db
+	return name
 }
 
 // serial makes moto answer the table's calls one at a time. moto_server is

@@ -5,7 +5,6 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,18 +63,6 @@ func (n *Notice) escalated() bool { return n.Escalation != nil && n.Kind != Reso
 // Notifier sends notices. SNS and Slack implement it.
 type Notifier interface {
 	Notify(ctx context.Context, n *Notice) error
-}
-
-// All sends every notice through each notifier. It tries them all and fails
-// if any failed, so the caller retries the notice rather than drop it.
-type All []Notifier
-
-func (a All) Notify(ctx context.Context, n *Notice) error {
-	var errs []error
-	for _, x := range a {
-		errs = append(errs, x.Notify(ctx, n))
-	}
-	return errors.Join(errs...)
 }
 
 // Name is the service or task family name, without its "service:" or "family:" prefix.
@@ -139,10 +126,14 @@ func (n *Notice) causeText() string {
 	case id == "":
 		return "image pull failed, and no check fails"
 	}
+	text := id + " fails"
 	if r, ok := rules.ByID(id); ok && r.Title != "" {
-		return r.Title
+		text = r.Title
 	}
-	return id + " fails"
+	if n.Report != nil && n.Report.Confidence == rules.Likely {
+		text = "likely: " + text
+	}
+	return text
 }
 
 // Headline is the one line that says it all: "prod/web: <cause>", with

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -147,22 +146,6 @@ func TestWebhookSecret(t *testing.T) {
 				t.Errorf("%d secret reads; want %d (a good value is cached, a bad one is not)", sm.calls.Load(), want)
 			}
 		})
-	}
-}
-
-type failing struct {
-	err   error
-	calls int
-}
-
-func (f *failing) Notify(context.Context, *Notice) error { f.calls++; return f.err }
-
-func TestAllTriesEveryNotifier(t *testing.T) {
-	boom := errors.New("boom")
-	first, second := &failing{err: boom}, &failing{}
-	err := All{first, second}.Notify(context.Background(), &Notice{})
-	if !errors.Is(err, boom) || first.calls != 1 || second.calls != 1 {
-		t.Fatalf("All = %v; calls %d, %d", err, first.calls, second.calls)
 	}
 }
 

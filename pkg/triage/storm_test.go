@@ -28,17 +28,29 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/triage"
 )
 
-// slackServer is a local incoming webhook that records what it is posted.
+// slackServer is a local incoming webhook that records the posts it takes.
 type slackServer struct {
 	mu    sync.Mutex
 	posts []string
+	// refuse are the statuses to answer the next posts with instead of
+	// taking them; 429 comes with Retry-After: 1.
+	refuse []int
 }
 
 func (s *slackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.refuse) > 0 {
+		status := s.refuse[0]
+		s.refuse = s.refuse[1:]
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(status)
+		return
+	}
 	s.posts = append(s.posts, string(body))
-	s.mu.Unlock()
 }
 
 func (s *slackServer) take() []string {
@@ -172,9 +184,9 @@ func TestStorm(t *testing.T) {
 	h := &triage.Handler{
 		View:  view,
 		State: tbl,
-		Notifier: notify.All{
-			&notify.SNS{Client: snsClient, TopicArn: tp.arn},
-			&notify.Slack{URL: (&notify.WebhookSecret{Client: sm, ARN: aws.ToString(secret.ARN)}).URL},
+		Channels: notify.Channels{
+			{Name: notify.ChannelSNS, Notifier: &notify.SNS{Client: snsClient, TopicArn: tp.arn}},
+			{Name: notify.ChannelSlack, Notifier: &notify.Slack{URL: (&notify.WebhookSecret{Client: sm, ARN: aws.ToString(secret.ARN)}).URL}},
 		},
 		Invoker: inv, Remediate: "pullmedic-remediate", Metrics: notify.NewMetrics(emf), Log: quiet,
 	}

@@ -1,13 +1,16 @@
-// Package triage is the diagnose function's flow. For a stopped task: parse
-// the event, drop redeliveries, count the task in its dedupe window, and for
-// the one task per window that needs it diagnose, notify, and hand the fix
-// plan to the remediate function. For a completed deployment or a service
-// in steady state: say "resolved" for the service's notified problems.
+// Package triage is the diagnose function's flow. For a stopped task, three
+// steps: the gate (drop redeliveries, count the task in its dedupe window);
+// for the one task per window that needs it, diagnose and notify; and hand
+// the fix plan to the remediate function. For a completed deployment or a
+// service in steady state: say "resolved" for the service's notified problems.
 //
 // The state table gates everything but notifying: when it is unreachable,
 // every event is diagnosed and notified (fail open) and nothing is fixed
-// (fail closed). When an invocation fails, it leaves no trace in the table,
-// so Lambda's retry of the event starts afresh and nothing is lost.
+// (fail closed). When an invocation fails, it takes back its claim on the
+// event and its count, so that Lambda's retry of the event passes the gate
+// again; it keeps its delivery records, so that the retry sends the notice
+// only on the channels that did not take it. Every step, and every call of
+// the table and of a channel, has a deadline (deadline.go).
 package triage
 
 import (
@@ -44,6 +47,8 @@ type State interface {
 	Close(ctx context.Context, w *state.Window) (bool, error)
 	Reopen(ctx context.Context, w *state.Window) error
 	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
+	Delivered(ctx context.Context, noticeID, channel string) (bool, error)
+	MarkDelivered(ctx context.Context, noticeID, channel string) error
 }
 
 // Invoker is the part of the Lambda client that starts the remediate function.
@@ -56,12 +61,15 @@ type Invoker interface {
 type Handler struct {
 	View      account.View
 	State     State
-	Notifier  notify.Notifier
+	Channels  notify.Channels
 	Invoker   Invoker
 	Remediate string // the remediate function's name or ARN
 	Metrics   *notify.Metrics
 	Log       *slog.Logger
 }
+
+// table is the state table with a deadline on every call.
+func (h *Handler) table() State { return timed{h.State} }
 
 // classes are the reason classes a service's problems can be filed under.
 var classes = []string{
@@ -74,6 +82,8 @@ var classes = []string{
 // retrying cannot mend it; any other failure is returned, so that Lambda
 // retries the event and finally hands it to the function's failure destination.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
+	ctx, cancel := budget(ctx)
+	defer cancel()
 	switch event.DetailType(raw) {
 	case event.DetailTypeDeployment, event.DetailTypeServiceAction:
 		return h.deployment(ctx, raw)
@@ -109,6 +119,8 @@ func groupOf(t *event.Task) string {
 	return "family:" + family
 }
 
+// stoppedTask runs the three steps for a stopped task. A step that fails
+// rolls the gate back, so that Lambda's retry of the event runs them again.
 func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *event.Task) error {
 	// EventBridge always sets an ID; a hand-made event falls back on the task,
 	// which stops only once.
@@ -116,30 +128,76 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 	key := state.DedupeKey{Cluster: task.ClusterName(), Group: groupOf(task), Class: string(task.Class)}
 	log := h.Log.With("event", id, "cluster", key.Cluster, "group", key.Group, "task", task.TaskID(), "class", key.Class)
 
-	claimed, err := h.State.ClaimEvent(ctx, id)
+	p := h.gate(ctx, log, id, key, task.Time)
+	if p == nil {
+		return nil
+	}
+	n, err := h.diagnose(ctx, log, task, key, p.w)
+	if err == nil {
+		err = h.notify(ctx, log, p.w, n)
+	}
+	if err != nil {
+		h.rollback(ctx, log, p)
+		return err
+	}
+	if !fixable(p.w, n) {
+		return nil
+	}
+	if err := h.handOff(ctx, raw, n.Report); err != nil {
+		h.rollback(ctx, log, p)
+		return err
+	}
+	log.InfoContext(ctx, "remediate invoked", "mode", n.Report.AutoFix.Mode, "steps", len(n.Report.Plan))
+	return nil
+}
+
+// pass is what the gate let through: its claim on the event and the window
+// the task opened or rolled. Without the table both are empty.
+type pass struct {
+	event   string
+	claimed bool
+	w       *state.Window // nil: notify without records, and never fix
+}
+
+// gate claims the event and counts its task in the dedupe window, within
+// gateStep. It returns nil for an event to drop: a redelivery, or a task
+// counted in a window already notified. A table that fails lets the task
+// through without a window.
+func (h *Handler) gate(ctx context.Context, log *slog.Logger, id string, key state.DedupeKey, taskTime time.Time) *pass {
+	ctx, cancel := context.WithTimeout(ctx, gateStep)
+	defer cancel()
+	claimed, err := h.table().ClaimEvent(ctx, id)
 	if err == nil && !claimed {
 		log.InfoContext(ctx, "duplicate event dropped")
 		return nil
 	}
-	var w *state.Window
+	p := &pass{event: id, claimed: claimed}
 	if err == nil {
-		w, err = h.State.Count(ctx, key, id, task.Time)
+		p.w, err = h.table().Count(ctx, key, id, taskTime)
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "state table unreachable: notifying without dedupe, not remediating", "error", err)
+		return p
 	}
-	if w != nil && w.Outcome == state.Counted {
-		h.Metrics.PullFailure(cmp.Or(w.Cause, "unknown"))
+	if p.w.Outcome == state.Counted {
+		h.Metrics.PullFailure(cmp.Or(p.w.Cause, "unknown"))
 		h.Metrics.Count(notify.Deduplicated, 1)
-		log.InfoContext(ctx, "counted in an open window", "count", w.Count, "since", w.Since)
+		log.InfoContext(ctx, "counted in an open window", "count", p.w.Count, "since", p.w.Since)
 		return nil
 	}
+	return p
+}
 
+// diagnose collects the task's facts within diagnoseStep and writes the
+// notice the window calls for: the problem, still failing, or resolved when
+// a rolled window's new diagnosis finds nothing failing.
+func (h *Handler) diagnose(ctx context.Context, log *slog.Logger, task *event.Task, key state.DedupeKey, w *state.Window) (*notify.Notice, error) {
+	ctx, cancel := context.WithTimeout(ctx, diagnoseStep)
+	defer cancel()
 	started := time.Now()
 	facts, err := h.View.Collect(ctx, task)
 	if err != nil {
-		h.rollback(ctx, log, id, claimed, w)
-		return fmt.Errorf("collect facts for %s: %w", task.TaskArn, err)
+		return nil, fmt.Errorf("collect facts for %s: %w", task.TaskArn, err)
 	}
 	rep := report.Build(facts)
 	h.Metrics.Duration(notify.DiagnosisMillis, time.Since(started))
@@ -159,35 +217,42 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 	if w != nil && n.Kind != notify.Resolved {
 		n.Escalation = h.escalation(ctx, log, task, cause)
 	}
-	if err := h.Notifier.Notify(ctx, n); err != nil {
-		h.rollback(ctx, log, id, claimed, w)
-		return fmt.Errorf("notify %s/%s: %w", key.Cluster, key.Group, err)
-	}
-	h.Metrics.Count(notify.Notifications, 1)
-	log.InfoContext(ctx, "notified", "kind", n.Kind, "cause", cause)
+	return n, nil
+}
 
-	if w == nil {
-		return nil // fail closed: without the table there is no lock, so no fix
+// notify delivers the notice and records it in the window: closed when
+// resolved, else notified with its cause.
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, w *state.Window, n *notify.Notice) error {
+	sent, err := h.deliver(ctx, log, n, w)
+	if err != nil {
+		return fmt.Errorf("notify %s/%s: %w", n.Cluster, n.Group, err)
 	}
-	if n.Kind == notify.Resolved {
-		if _, err := h.State.Close(ctx, w); err != nil {
+	if sent {
+		h.Metrics.Count(notify.Notifications, 1)
+	}
+	log.InfoContext(ctx, "notified", "kind", n.Kind, "cause", n.CauseID(), "sent", sent)
+	switch {
+	case w == nil:
+	case n.Kind == notify.Resolved:
+		if _, err := h.table().Close(ctx, w); err != nil {
 			log.ErrorContext(ctx, "could not close the resolved window", "error", err)
 		}
-		return nil
+	default:
+		// A diagnosis that names no cause keeps the one notified before.
+		if err := h.table().Notified(ctx, w, cmp.Or(aws.ToString(n.Report.Cause), w.Cause)); err != nil {
+			log.ErrorContext(ctx, "could not record the notice", "error", err)
+		}
 	}
-	// A diagnosis that names no cause keeps the one notified before.
-	if err := h.State.Notified(ctx, w, cmp.Or(cause, w.Cause)); err != nil {
-		log.ErrorContext(ctx, "could not record the notice", "error", err)
-	}
-	if !rep.AutoFix.OptedIn || rep.AutoFix.Mode == rules.ModeOff || len(rep.Plan) == 0 || n.Escalation != nil {
-		return nil
-	}
-	if err := h.remediate(ctx, raw, rep); err != nil {
-		h.rollback(ctx, log, id, claimed, w)
-		return err
-	}
-	log.InfoContext(ctx, "remediate invoked", "mode", rep.AutoFix.Mode, "steps", len(rep.Plan))
 	return nil
+}
+
+// fixable reports whether the notice's plan goes to the remediate function:
+// only with the table (its window is the lock), for a problem not resolved,
+// in a cluster opted in, and not escalated to a person.
+func fixable(w *state.Window, n *notify.Notice) bool {
+	rep := n.Report
+	return w != nil && n.Kind != notify.Resolved && n.Escalation == nil &&
+		rep.AutoFix.OptedIn && rep.AutoFix.Mode != rules.ModeOff && len(rep.Plan) > 0
 }
 
 // escalation finds the verified fix of this cause that the problem outlived.
@@ -222,9 +287,11 @@ func cleared(r *report.Report) bool {
 	return true
 }
 
-// remediate starts the remediate function asynchronously with the event and
-// the plan; it re-diagnoses and reads the cluster's tag itself.
-func (h *Handler) remediate(ctx context.Context, raw json.RawMessage, rep *report.Report) error {
+// handOff starts the remediate function asynchronously, within handOffStep,
+// with the event and the plan; it re-diagnoses and reads the cluster's tag itself.
+func (h *Handler) handOff(ctx context.Context, raw json.RawMessage, rep *report.Report) error {
+	ctx, cancel := context.WithTimeout(ctx, handOffStep)
+	defer cancel()
 	payload, err := json.Marshal(fix.Request{Event: raw, Plan: rep.Plan, Cause: aws.ToString(rep.Cause)})
 	if err != nil {
 		return fmt.Errorf("encode remediate request: %w", err)
@@ -240,18 +307,19 @@ func (h *Handler) remediate(ctx context.Context, raw json.RawMessage, rep *repor
 	return nil
 }
 
-// rollback takes back what the failed invocation wrote, so that its retry is
-// processed afresh. It runs even when the invocation's context is done.
-func (h *Handler) rollback(ctx context.Context, log *slog.Logger, id string, claimed bool, w *state.Window) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+// rollback takes back what the gate wrote, so that Lambda's retry of the
+// event passes it again and gets the same window. Delivery records stay. It
+// runs even when the invocation's budget is spent.
+func (h *Handler) rollback(ctx context.Context, log *slog.Logger, p *pass) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTime)
 	defer cancel()
-	if w != nil {
-		if err := h.State.Undo(ctx, w); err != nil {
+	if p.w != nil {
+		if err := h.table().Undo(ctx, p.w); err != nil {
 			log.ErrorContext(ctx, "rollback: could not undo the window", "error", err)
 		}
 	}
-	if claimed {
-		if err := h.State.ReleaseEvent(ctx, id); err != nil {
+	if p.claimed {
+		if err := h.table().ReleaseEvent(ctx, p.event); err != nil {
 			log.ErrorContext(ctx, "rollback: could not release the event; its retry will be dropped", "error", err)
 		}
 	}
@@ -278,20 +346,15 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 	}
 	group := "service:" + d.Service
 	log := h.Log.With("event", d.EventID, "cluster", d.Cluster, "group", group, "eventName", d.EventName, "deployment", d.DeploymentID)
-	// Without the table there is nothing to resolve: fail, so the event is kept.
-	claimed, err := h.State.ClaimEvent(ctx, d.EventID)
-	if err != nil || !claimed {
-		return err
-	}
-	open, err := h.State.OpenWindows(ctx, d.Cluster, group, classes)
+	open, err := h.resolvable(ctx, log, d.EventID, d.Cluster, group)
 	if err != nil {
-		h.rollback(ctx, log, d.EventID, true, nil)
 		return err
 	}
+	p := &pass{event: d.EventID, claimed: true}
 	for _, w := range open {
-		closed, err := h.State.Close(ctx, w)
+		closed, err := h.table().Close(ctx, w)
 		if err != nil {
-			h.rollback(ctx, log, d.EventID, true, nil)
+			h.rollback(ctx, log, p)
 			return err
 		}
 		if !closed {
@@ -302,15 +365,36 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 			Count: w.Count, Since: w.Since, Cause: w.Cause, Reason: reason,
 			Links: notify.Links(d.Region, d.Cluster, group, nil, nil),
 		}
-		if err := h.Notifier.Notify(ctx, n); err != nil {
-			if rerr := h.State.Reopen(context.WithoutCancel(ctx), w); rerr != nil {
+		sent, err := h.deliver(ctx, log, n, w)
+		if err != nil {
+			if rerr := h.table().Reopen(context.WithoutCancel(ctx), w); rerr != nil {
 				log.ErrorContext(ctx, "rollback: could not reopen the window", "error", rerr)
 			}
-			h.rollback(ctx, log, d.EventID, true, nil)
+			h.rollback(ctx, log, p)
 			return fmt.Errorf("notify %s/%s resolved: %w", d.Cluster, group, err)
 		}
-		h.Metrics.Count(notify.Notifications, 1)
-		log.InfoContext(ctx, "resolved", "cause", w.Cause, "failedTasks", w.Count)
+		if sent {
+			h.Metrics.Count(notify.Notifications, 1)
+		}
+		log.InfoContext(ctx, "resolved", "cause", w.Cause, "failedTasks", w.Count, "sent", sent)
 	}
 	return nil
+}
+
+// resolvable is the deployment's gate, within gateStep: it claims the event
+// and reads the group's notified windows; none for a redelivery.
+// Without the table there is nothing to resolve: it fails, so the event is kept.
+func (h *Handler) resolvable(ctx context.Context, log *slog.Logger, id, cluster, group string) ([]*state.Window, error) {
+	ctx, cancel := context.WithTimeout(ctx, gateStep)
+	defer cancel()
+	claimed, err := h.table().ClaimEvent(ctx, id)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	open, err := h.table().OpenWindows(ctx, cluster, group, classes)
+	if err != nil {
+		h.rollback(ctx, log, &pass{event: id, claimed: true})
+		return nil, err
+	}
+	return open, nil
 }
