@@ -22,7 +22,9 @@ var wantCause = map[string]string{
 	"healthy-nat":                          "",
 	"healthy-endpoints":                    "",
 	"healthy-cross-account":                "",
-	"custom-dhcp-resolvers":                "", // custom resolvers can only warn
+	"custom-dhcp-resolvers":                "dns.dhcp-options", // likely: custom resolvers can only warn
+	"tgw-default-route-timeout":            "network.route",    // likely: the path past the transit gateway is unseen
+	"healthy-transient-registry-error":     "",
 	"public-subnet-no-public-ip":           "network.public-ip",
 	"standalone-task-public-subnet":        "network.public-ip",
 	"no-route":                             "network.route",
@@ -52,10 +54,15 @@ var wantCause = map[string]string{
 	"image-index-missing-arch":             "image.platform",
 }
 
+// likely are the scenarios whose cause is a warning that fits the stop
+// reason, not a failing rule.
+var likely = map[string]bool{"custom-dhcp-resolvers": true, "tgw-default-route-timeout": true}
+
 // textGolden are the scenarios whose text rendering is golden too.
 var textGolden = map[string]bool{
 	"public-subnet-no-public-ip": true,
 	"healthy-endpoints":          true,
+	"tgw-default-route-timeout":  true,
 }
 
 // diagnose runs one scenario offline, as "pullmedic diagnose --snapshot" does.
@@ -116,7 +123,17 @@ func TestScenarios(t *testing.T) {
 			if got != want {
 				t.Errorf("cause = %q, want %q\n%s", got, want, summary(rep))
 			}
-			if want == "" && rep.Failing() {
+			wantConf := rules.Proven
+			switch {
+			case want == "":
+				wantConf = ""
+			case likely[name]:
+				wantConf = rules.Likely
+			}
+			if rep.Confidence != wantConf {
+				t.Errorf("confidence = %q, want %q", rep.Confidence, wantConf)
+			}
+			if (want == "" || likely[name]) && rep.Failing() {
 				t.Errorf("a healthy scenario has failing rules:\n%s", summary(rep))
 			}
 			if len(rep.Findings) != len(rules.Catalog) {

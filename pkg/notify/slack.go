@@ -147,7 +147,7 @@ func diagnosis(r *report.Report, escalated bool) []slack.Block {
 	var blocks []slack.Block
 	switch {
 	case hasCause:
-		head := fmt.Sprintf("*Cause* %s (%s)\n", code(cause.Rule), cause.Severity)
+		head := fmt.Sprintf("*%s* %s (%s)\n", r.CauseLabel(), code(cause.Rule), cause.Severity)
 		blocks = append(blocks, section(head+escClip(cause.Message, textMax-len(head))))
 	case r.Inconclusive:
 		blocks = append(blocks, section("*Inconclusive.* "+esc(r.InconclusiveSummary())))

@@ -10,3 +10,12 @@ func (r *Report) Chain() []string {
 	cause, _ := r.causeFinding()
 	return r.evidenceChain(cause)
 }
+
+// CauseLabel is how every channel introduces the cause: "Cause" when a rule
+// fails, "Likely cause" when it is a warning that fits the stop reason.
+func (r *Report) CauseLabel() string {
+	if r.Confidence == rules.Likely {
+		return "Likely cause"
+	}
+	return "Cause"
+}

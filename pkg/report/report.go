@@ -26,12 +26,26 @@ type Task struct {
 	StoppedReason     string   `json:"stoppedReason"`
 }
 
+// Mode says what kind of task a report judges.
+type Mode string
+
+// ModePreflight is the report of a task that has not run yet (pullmedic
+// preflight): the service's network configuration with a task definition,
+// judged before a deployment. It has no stop reason.
+const ModePreflight Mode = "preflight"
+
 // Report is pullmedic.report/v1.
 type Report struct {
-	Schema      string            `json:"schema"`
+	Schema string `json:"schema"`
+	// Mode is empty, and absent from the JSON, for the diagnosis of a stopped
+	// task, so those reports read as they always did.
+	Mode        Mode              `json:"mode,omitempty"`
 	Task        Task              `json:"task"`
 	ReasonClass event.ReasonClass `json:"reasonClass"`
 	Cause       *string           `json:"cause"`
+	// Confidence is "proven" for a failing rule, "likely" for a warning
+	// that fits the stop reason when nothing fails; absent without a cause.
+	Confidence rules.Confidence `json:"confidence,omitempty"`
 	// Inconclusive is set when no rule failed but some could not be
 	// evaluated: a failed read is not evidence that the task can pull.
 	Inconclusive bool `json:"inconclusive,omitempty"`
@@ -95,8 +109,8 @@ func Build(f *account.Facts) *Report {
 	if t.Service != "" {
 		r.Task.Service = aws.String(t.Service)
 	}
-	if c := rules.Cause(findings, t.Class); c != "" {
-		r.Cause = aws.String(c)
+	if c, conf := rules.Cause(findings, t.Class); c != "" {
+		r.Cause, r.Confidence = aws.String(c), conf
 	}
 	for _, f := range findings {
 		if f.Status == rules.Error {

@@ -92,7 +92,7 @@ func (r *Report) writeCause(t *textWriter) (rules.Finding, bool) {
 	cause, hasCause := r.causeFinding()
 	switch {
 	case hasCause:
-		t.printf("%s %s: %s\n", t.style(ansiBold, "Cause"), cause.Rule, cause.Message)
+		t.printf("%s %s: %s\n", t.style(ansiBold, r.CauseLabel()), cause.Rule, cause.Message)
 	case r.Inconclusive:
 		t.printf("%s %s\n", t.style(ansiBold, "Inconclusive:"), r.InconclusiveSummary())
 	default:

@@ -13,25 +13,58 @@ var classOrder = map[event.ReasonClass][]string{
 	event.ClassDNS:      {"dns.", "network.vpc-endpoints", "network.route"},
 	event.ClassIAM:      {"iam.", "network.endpoint-policy", "image.registry-auth"},
 	event.ClassImage:    {"image.repository", "image.tag", "image.platform", "iam.repository-policy"},
-	event.ClassRegistry: {"image.registry-rate-limit", "image.registry-auth", "network."},
+	event.ClassRegistry: {"image.registry-rate-limit", "image.registry-auth", "image.pull-through-cache", "network."},
+	event.ClassHost:     {"host."},
 }
 
-// Cause returns the single most likely root cause: the first failing finding in
-// the order the reason class suggests, or "" when nothing fails.
-func Cause(findings []Finding, class event.ReasonClass) string {
+// Confidence says how far the facts bear the cause out.
+type Confidence string
+
+const (
+	// Proven: the cause is a failing rule.
+	Proven Confidence = "proven"
+	// Likely: nothing fails, and the cause is a warning that fits the stop
+	// reason: a path that cannot be proven, a resolver that cannot be seen.
+	Likely Confidence = "likely"
+)
+
+// likelyWarns lists, per reason class, the rules whose warning may be named
+// as the likely cause when nothing fails (spec/rules.md, Cause). A class not
+// listed (unknown) names none: a warning alone, on a stop reason that says
+// nothing, is not a cause.
+var likelyWarns = map[event.ReasonClass][]string{
+	event.ClassNetwork:  {"network.", "dns.", "host.agent"},
+	event.ClassDNS:      {"dns."},
+	event.ClassIAM:      {"iam."},
+	event.ClassImage:    {"image."},
+	event.ClassRegistry: {"image.registry-", "image.pull-through-cache"},
+	event.ClassHost:     {"host."},
+}
+
+// Cause returns the single most likely root cause: the first failing finding
+// in the order the reason class suggests (proven), else the first warning
+// that fits the class (likely), else "".
+func Cause(findings []Finding, class event.ReasonClass) (string, Confidence) {
 	for _, prefix := range classOrder[class] {
 		for _, f := range findings {
 			if f.Status == Fail && strings.HasPrefix(f.Rule, prefix) {
-				return f.Rule
+				return f.Rule, Proven
 			}
 		}
 	}
 	for _, f := range findings {
 		if f.Status == Fail {
-			return f.Rule
+			return f.Rule, Proven
 		}
 	}
-	return ""
+	for _, prefix := range likelyWarns[class] {
+		for _, f := range findings {
+			if f.Status == Warn && strings.HasPrefix(f.Rule, prefix) {
+				return f.Rule, Likely
+			}
+		}
+	}
+	return "", ""
 }
 
 // Step is one action of a fix plan.

@@ -304,6 +304,18 @@ var variants = []variant{
   "imageManifestMediaType": "application/vnd.oci.image.index.v1+json",
   "imageManifest": "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:2d4c6b8a0f1e3d5c7b9a2f4e6d8c0b1a3f5e7d9c2b4a6f8e0d1c3b5a7f9e2d4c\",\"size\":1612,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:9e7c5a3b1d0f2e4c6a8b0d2f4e6c8a0b2d4f6e8c0a2b4d6f8e0c2a4b6d8f0e2c\",\"size\":566,\"annotations\":{\"vnd.docker.reference.digest\":\"sha256:2d4c6b8a0f1e3d5c7b9a2f4e6d8c0b1a3f5e7d9c2b4a6f8e0d1c3b5a7f9e2d4c\",\"vnd.docker.reference.type\":\"attestation-manifest\"},\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}]}"}]}`))
 		}},
+	// --- likely causes: nothing fails, a warning fits the stop reason ---
+	{name: "tgw-default-route-timeout", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.4.2: failed to do request: Head \"https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/shop/web/manifests/1.4.2\": dial tcp 52.95.150.10:443: i/o timeout",
+		edit: func(d *doc) {
+			// The network team moved egress to a central inspection VPC.
+			route := "ec2.routeTables[RouteTableId=" + natPrivateRTB + "].Routes[DestinationCidrBlock=0.0.0.0/0]"
+			d.del(route + ".NatGatewayId")
+			d.set(route+".TransitGatewayId", "tgw-0a1b2c3d4e5f67890")
+		}},
+	{name: "healthy-transient-registry-error", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.4.2: unexpected status code https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/shop/web/manifests/1.4.2: 503 Service Unavailable",
+		edit:   func(*doc) {}},
 }
 
 // crossAccount pulls the image from the central build account 444455556666.
