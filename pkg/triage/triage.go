@@ -74,7 +74,7 @@ func (h *Handler) table() State { return timed{h.State} }
 // classes are the reason classes a service's problems can be filed under.
 var classes = []string{
 	string(event.ClassNetwork), string(event.ClassDNS), string(event.ClassIAM),
-	string(event.ClassImage), string(event.ClassRegistry), string(event.ClassUnknown),
+	string(event.ClassImage), string(event.ClassRegistry), string(event.ClassHost), string(event.ClassUnknown),
 }
 
 // Handle handles an "ECS Task State Change", "ECS Deployment State Change" or
