@@ -34,7 +34,7 @@ func TestClip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := clip(tc.in, tc.limit)
+			got := Clip(tc.in, tc.limit)
 			if len(got) > tc.limit || !utf8.ValidString(got) || !strings.HasPrefix(got, tc.want) {
 				t.Fatalf("clip = %q (%d bytes); want at most %d valid bytes starting %q", got, len(got), tc.limit, tc.want)
 			}

@@ -201,12 +201,12 @@ func truncate(s string, max int) string {
 	return string(r) + "…"
 }
 
-// clip cuts s to at most limit bytes (so at most limit characters too), on a
+// Clip cuts s to at most limit bytes (so at most limit characters too), on a
 // character boundary, and ends it with a marker saying how much was cut, so
 // a reader knows the text goes on. A stop reason or a policy document can be
 // hundreds of kilobytes; SNS and Slack take far less. limit must leave room
 // for the marker, some 30 bytes.
-func clip(s string, limit int) string {
+func Clip(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

@@ -65,7 +65,7 @@ func section(mrkdwn string) *slack.SectionBlock {
 }
 
 func mrkdwnText(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, clip(s, textMax), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, Clip(s, textMax), false, false)
 }
 
 // esc escapes the three characters Slack's mrkdwn reserves.
@@ -78,7 +78,7 @@ func esc(s string) string {
 // the limit.
 func escClip(s string, limit int) string {
 	for l := limit; ; {
-		e := esc(clip(s, l))
+		e := esc(Clip(s, l))
 		if len(e) <= limit || l <= 0 {
 			return e
 		}

@@ -47,7 +47,7 @@ const snsMessageMax = 240 * 1024
 // The email always gets them: a reader wants the first lines of a stop
 // reason, not 300 KB of it.
 const (
-	reasonMax   = 8 << 10
+	ReasonMax   = 8 << 10 // a stop reason, in a report or a remediation result
 	messageMax  = 2 << 10
 	adviceMax   = 4 << 10
 	evidenceMax = 1 << 10 // each string inside a finding's evidence
@@ -79,7 +79,7 @@ var cuts = []struct {
 			r.Findings = append(r.Findings, cause)
 		}
 		for i := range r.Unchecked {
-			r.Unchecked[i].Reason = clip(r.Unchecked[i].Reason, lastReasonMax)
+			r.Unchecked[i].Reason = Clip(r.Unchecked[i].Reason, lastReasonMax)
 		}
 	}},
 }
@@ -132,13 +132,13 @@ func cloned(r *report.Report) *report.Report {
 // clipTexts clips the stop reason, the findings' texts and the strings and
 // lists inside their evidence. r's slices must be its own, as cloned's are.
 func clipTexts(r *report.Report) {
-	r.Task.StoppedReason = clip(r.Task.StoppedReason, reasonMax)
+	r.Task.StoppedReason = Clip(r.Task.StoppedReason, ReasonMax)
 	for i := range r.Unchecked {
-		r.Unchecked[i].Reason = clip(r.Unchecked[i].Reason, messageMax)
+		r.Unchecked[i].Reason = Clip(r.Unchecked[i].Reason, messageMax)
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Message, f.Advice = clip(f.Message, messageMax), clip(f.Advice, adviceMax)
+		f.Message, f.Advice = Clip(f.Message, messageMax), Clip(f.Advice, adviceMax)
 		if f.Evidence != nil {
 			f.Evidence = clipEvidence(f.Evidence)
 		}
@@ -162,7 +162,7 @@ func clipEvidence(ev map[string]any) map[string]any {
 func clipValue(v any) any {
 	switch v := v.(type) {
 	case string:
-		return clip(v, evidenceMax)
+		return Clip(v, evidenceMax)
 	case []any:
 		if len(v) > listMax {
 			v = append(v[:listMax], fmt.Sprintf("… [%d more elements cut]", len(v)-listMax))
@@ -298,7 +298,7 @@ func EmailText(n *Notice) string {
 		var text strings.Builder
 		// A strings.Builder does not fail.
 		_ = r.WriteText(&text, false)
-		b.WriteString(clip(text.String(), emailMax))
+		b.WriteString(Clip(text.String(), emailMax))
 	}
 	if len(n.Links) > 0 {
 		b.WriteString("\nAWS console\n")

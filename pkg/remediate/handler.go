@@ -118,6 +118,11 @@ func (h *Handler) publish(ctx context.Context, task *event.Task, res *fix.Result
 	if h.Publisher == nil || h.TopicARN == "" {
 		return nil
 	}
+	// The result carries the task's stop reason, which can outweigh what SNS
+	// takes; the rest of a result is a few kilobytes.
+	clipped := *res
+	clipped.Task.StoppedReason = notify.Clip(res.Task.StoppedReason, notify.ReasonMax)
+	res = &clipped
 	body, err := json.Marshal(res)
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)

@@ -258,3 +258,33 @@ func (w *countingWriter) SetServicePublicIP(ctx context.Context, c, s string, as
 	w.n++
 	return w.Writer.SetServicePublicIP(ctx, c, s, assign)
 }
+
+// A stop reason of 300 KB does not make the result unpublishable.
+func TestLongStopReasonIsClipped(t *testing.T) {
+	snap, err := account.ReadSnapshotFile(scenario + "snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	ev, err := os.ReadFile(scenario + "event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(ev, &e); err != nil {
+		t.Fatal(err)
+	}
+	d := e["detail"].(map[string]any)
+	d["stoppedReason"] = d["stoppedReason"].(string) + strings.Repeat(" and then some", 300<<10/14)
+	pub := &fakeSNS{}
+	h := &Handler{View: account.SnapshotView{Snap: snap}, Writer: fix.NewSnapshotWriter(snap), Publisher: pub,
+		TopicARN: "arn:aws:sns:eu-west-1:111122223333:pullmedic", Now: time.Now}
+	if _, err := h.Handle(context.Background(), request(t, map[string]any{"event": e})); err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.in) != 1 {
+		t.Fatalf("published %d messages", len(pub.in))
+	}
+	if n := len(aws.ToString(pub.in[0].Message)); n > 64<<10 || !strings.Contains(aws.ToString(pub.in[0].Message), "[truncated") {
+		t.Errorf("message of %d bytes, want a clipped one under 64 KiB with the marker", n)
+	}
+}
