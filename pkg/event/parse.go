@@ -38,18 +38,19 @@ type envelope struct {
 }
 
 type detail struct {
-	TaskArn           string       `json:"taskArn"`
-	ClusterArn        string       `json:"clusterArn"`
-	TaskDefinitionArn string       `json:"taskDefinitionArn"`
-	Group             string       `json:"group"`
-	StartedBy         string       `json:"startedBy"`
-	LaunchType        string       `json:"launchType"`
-	PlatformVersion   string       `json:"platformVersion"`
-	LastStatus        string       `json:"lastStatus"`
-	StopCode          string       `json:"stopCode"`
-	StoppedReason     string       `json:"stoppedReason"`
-	Attachments       []attachment `json:"attachments"`
-	Containers        []Container  `json:"containers"`
+	TaskArn              string       `json:"taskArn"`
+	ClusterArn           string       `json:"clusterArn"`
+	TaskDefinitionArn    string       `json:"taskDefinitionArn"`
+	Group                string       `json:"group"`
+	StartedBy            string       `json:"startedBy"`
+	LaunchType           string       `json:"launchType"`
+	PlatformVersion      string       `json:"platformVersion"`
+	LastStatus           string       `json:"lastStatus"`
+	StopCode             string       `json:"stopCode"`
+	StoppedReason        string       `json:"stoppedReason"`
+	ContainerInstanceArn string       `json:"containerInstanceArn"`
+	Attachments          []attachment `json:"attachments"`
+	Containers           []Container  `json:"containers"`
 }
 
 type attachment struct {
@@ -82,6 +83,9 @@ func Parse(data []byte) (*Task, error) {
 	if !strings.HasPrefix(d.ClusterArn, "arn:") {
 		return nil, inputErrorf("event: detail.clusterArn is missing or not an ARN: %q", d.ClusterArn)
 	}
+	if d.ContainerInstanceArn != "" && !strings.HasPrefix(d.ContainerInstanceArn, "arn:") {
+		return nil, inputErrorf("event: detail.containerInstanceArn is not an ARN: %q", d.ContainerInstanceArn)
+	}
 	if d.LastStatus != "STOPPED" {
 		return nil, inputErrorf("event: task lastStatus is %q: pullmedic only diagnoses stopped tasks (lastStatus STOPPED)", d.LastStatus)
 	}
@@ -91,21 +95,22 @@ func Parse(data []byte) (*Task, error) {
 		return nil, err
 	}
 	t := &Task{
-		EventID:           env.ID,
-		Account:           env.Account,
-		Region:            env.Region,
-		Time:              at,
-		TaskArn:           d.TaskArn,
-		ClusterArn:        d.ClusterArn,
-		TaskDefinitionArn: d.TaskDefinitionArn,
-		Group:             d.Group,
-		StartedBy:         d.StartedBy,
-		LaunchType:        d.LaunchType,
-		PlatformVersion:   d.PlatformVersion,
-		LastStatus:        d.LastStatus,
-		StopCode:          d.StopCode,
-		StoppedReason:     strings.TrimSpace(d.StoppedReason),
-		Containers:        d.Containers,
+		EventID:              env.ID,
+		Account:              env.Account,
+		Region:               env.Region,
+		Time:                 at,
+		TaskArn:              d.TaskArn,
+		ClusterArn:           d.ClusterArn,
+		TaskDefinitionArn:    d.TaskDefinitionArn,
+		Group:                d.Group,
+		StartedBy:            d.StartedBy,
+		LaunchType:           d.LaunchType,
+		PlatformVersion:      d.PlatformVersion,
+		LastStatus:           d.LastStatus,
+		StopCode:             d.StopCode,
+		StoppedReason:        strings.TrimSpace(d.StoppedReason),
+		ContainerInstanceArn: d.ContainerInstanceArn,
+		Containers:           d.Containers,
 	}
 	// The ARN (arn:PARTITION:ecs:REGION:ACCOUNT:task/...) fills what the envelope lacks.
 	if parts := strings.Split(d.TaskArn, ":"); len(parts) >= 6 {

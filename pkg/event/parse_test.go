@@ -62,7 +62,8 @@ func TestParseEventFiles(t *testing.T) {
 			TaskDefinitionArn: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:12",
 			Group:             "service:web", Service: "web", StartedBy: "ecs-svc/1234567890123456789",
 			LaunchType: "EC2", LastStatus: "STOPPED", StopCode: "TaskFailedToStart",
-			StoppedReason: "Task failed to start",
+			StoppedReason:        "Task failed to start",
+			ContainerInstanceArn: "arn:aws:ecs:us-east-1:111122223333:container-instance/ec2-pool/0f9e8d7c6b5a49382716a5b4c3d2e1f0",
 			Containers: []Container{
 				{Name: "sidecar", Image: "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"},
 				{Name: "web", Image: "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:3.1", Reason: ec2AgentReason},
@@ -195,6 +196,7 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"taskArn not an ARN", string(stoppedEvent(t, map[string]any{"taskArn": "abc"})), `detail.taskArn is missing or not an ARN: "abc"`},
 		{"no clusterArn", string(stoppedEvent(t, map[string]any{"clusterArn": nil})), `detail.clusterArn is missing or not an ARN`},
 		{"pending", string(stoppedEvent(t, map[string]any{"lastStatus": "PENDING"})), `lastStatus is "PENDING": pullmedic only diagnoses stopped tasks`},
+		{"containerInstanceArn not an ARN", string(stoppedEvent(t, map[string]any{"containerInstanceArn": "i-0abc"})), `detail.containerInstanceArn is not an ARN: "i-0abc"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

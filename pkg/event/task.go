@@ -28,25 +28,28 @@ type Container struct {
 
 // Task is what pullmedic knows about a stopped task from its event alone.
 type Task struct {
-	EventID           string      `json:"eventId,omitempty"`
-	Account           string      `json:"account,omitempty"`
-	Region            string      `json:"region,omitempty"`
-	Time              time.Time   `json:"time,omitzero"`
-	TaskArn           string      `json:"taskArn"`
-	ClusterArn        string      `json:"clusterArn"`
-	TaskDefinitionArn string      `json:"taskDefinitionArn"`
-	Group             string      `json:"group,omitempty"` // "service:NAME" or "family:NAME"
-	Service           string      `json:"service,omitempty"`
-	StartedBy         string      `json:"startedBy,omitempty"`
-	LaunchType        string      `json:"launchType,omitempty"`
-	PlatformVersion   string      `json:"platformVersion,omitempty"`
-	LastStatus        string      `json:"lastStatus,omitempty"`
-	StopCode          string      `json:"stopCode,omitempty"`
-	StoppedReason     string      `json:"stoppedReason,omitempty"`
-	SubnetID          string      `json:"subnetId,omitempty"`
-	ENIID             string      `json:"eniId,omitempty"`
-	PrivateIP         string      `json:"privateIp,omitempty"`
-	Containers        []Container `json:"containers,omitempty"`
+	EventID           string    `json:"eventId,omitempty"`
+	Account           string    `json:"account,omitempty"`
+	Region            string    `json:"region,omitempty"`
+	Time              time.Time `json:"time,omitzero"`
+	TaskArn           string    `json:"taskArn"`
+	ClusterArn        string    `json:"clusterArn"`
+	TaskDefinitionArn string    `json:"taskDefinitionArn"`
+	Group             string    `json:"group,omitempty"` // "service:NAME" or "family:NAME"
+	Service           string    `json:"service,omitempty"`
+	StartedBy         string    `json:"startedBy,omitempty"`
+	LaunchType        string    `json:"launchType,omitempty"`
+	PlatformVersion   string    `json:"platformVersion,omitempty"`
+	LastStatus        string    `json:"lastStatus,omitempty"`
+	StopCode          string    `json:"stopCode,omitempty"`
+	StoppedReason     string    `json:"stoppedReason,omitempty"`
+	SubnetID          string    `json:"subnetId,omitempty"`
+	ENIID             string    `json:"eniId,omitempty"`
+	PrivateIP         string    `json:"privateIp,omitempty"`
+	// ContainerInstanceArn names the EC2 (or external) host of a task that
+	// is not on Fargate: there the agent pulls over the host's network.
+	ContainerInstanceArn string      `json:"containerInstanceArn,omitempty"`
+	Containers           []Container `json:"containers,omitempty"`
 
 	// Failure is the pull-failure text: stoppedReason, or the first container
 	// reason when stoppedReason is only "Task failed to start".
