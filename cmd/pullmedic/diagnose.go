@@ -10,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -21,7 +23,7 @@ import (
 
 var diagnoseCmd = &command{
 	name:     "diagnose",
-	synopsis: "--event EVENT.json|- [--snapshot SNAP.json] [--format text|json] [--region R]",
+	synopsis: "--event EVENT.json|- [--snapshot SNAP.json] [--format text|json|markdown] [--region R]",
 	summary:  "find why a task could not pull its image, from its stop event",
 	details: `Reads an EventBridge "ECS Task State Change" event of a task that stopped
 because its image could not be pulled, evaluates every rule of the catalog
@@ -31,38 +33,41 @@ default AWS credential chain (profile, environment, SSO), in the event's
 region; with --snapshot it works offline and makes no AWS call.
 
 A task that stopped for another reason prints "nothing to diagnose: ..."
-(on stdout with --format text, on stderr with --format json) and exits 0.
+(on stdout, or on stderr with --format json) and exits 0.
 
 Examples:
   pullmedic diagnose --event event.json --snapshot snapshot.json
   aws events ... | pullmedic diagnose --event - --format json
-  pullmedic diagnose --event event.json --region eu-west-1`,
+  pullmedic diagnose --event event.json --region eu-west-1
+  pullmedic diagnose --event event.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
 	define: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 		var in input
-		in.register(fs)
+		in.registerFormats(fs, reportFormats)
 		return func(ctx context.Context, c *cli) error {
 			rep, err := in.diagnose(ctx, c)
 			if err != nil || rep == nil {
 				return err
 			}
-			if err := in.print(c, rep); err != nil {
-				return err
-			}
-			return exitStatus(rep)
+			return in.finish(c, rep)
 		}
 	},
 }
 
-// input is what diagnose and remediate read: the event, and the account view.
+// input is what diagnose and remediate read: the event, the account, and
+// how to print the report.
 type input struct {
-	event, snapshot, format, region string
+	event string
+	source
+	output
 }
 
-func (in *input) register(fs *flag.FlagSet) {
+// register declares the flags of remediate, which prints text or JSON.
+func (in *input) register(fs *flag.FlagSet) { in.registerFormats(fs, basicFormats) }
+
+func (in *input) registerFormats(fs *flag.FlagSet, formats []string) {
 	fs.StringVar(&in.event, "event", "", "EventBridge `EVENT.json` of the stopped task, or - for standard input (required)")
-	fs.StringVar(&in.snapshot, "snapshot", "", "read the account from `SNAP.json` (pullmedic.snapshot/v1), offline, instead of live")
-	fs.StringVar(&in.format, "format", "text", "output `format`: text or json (pullmedic.report/v1)")
-	fs.StringVar(&in.region, "region", "", "live only: AWS `region` to read, instead of the event's")
+	in.source.addFlags(fs, "live only: AWS `region` to read, instead of the event's")
+	in.output.addFlags(fs, formats)
 }
 
 // diagnose reads the event and the account and builds the report. A nil report
@@ -72,10 +77,20 @@ func (in *input) diagnose(ctx context.Context, c *cli) (*report.Report, error) {
 	if err != nil || task == nil {
 		return nil, err
 	}
-	view, err := in.view(ctx, c, task)
+	region := in.regionFor(task)
+	if in.snapshot == "" {
+		task.Region = region // the live view reads in the task's region
+		c.progressf("collecting from account %s in %s…", task.Account, region)
+	}
+	acct, err := in.open(ctx, c, region)
 	if err != nil {
 		return nil, err
 	}
+	return judge(ctx, c, acct.view(), task)
+}
+
+// judge collects what the task touches and evaluates the catalog over it.
+func judge(ctx context.Context, c *cli, view account.View, task *event.Task) (*report.Report, error) {
 	facts, err := view.Collect(ctx, task)
 	if err != nil {
 		return nil, fmt.Errorf("collecting the account: %w", err)
@@ -90,14 +105,15 @@ func (in *input) readTask(c *cli) (*event.Task, error) {
 	if in.event == "" {
 		return nil, usagef("--event is required")
 	}
-	if in.format != "text" && in.format != "json" {
-		return nil, usagef("--format must be text or json, not %q", in.format)
+	if err := in.output.check(); err != nil {
+		return nil, err
 	}
 	c.progressf("reading event %s…", in.event)
 	task, err := readEvent(c, in.event)
 	if errors.Is(err, event.ErrNothingToDiagnose) {
+		// JSON on stdout is for programs, which must not mistake this for a report.
 		out := c.stdout
-		if in.format == "json" {
+		if in.format == formatJSON {
 			out = c.stderr
 		}
 		fmt.Fprintln(out, oneLine(err.Error()))
@@ -106,27 +122,48 @@ func (in *input) readTask(c *cli) (*event.Task, error) {
 	return task, err
 }
 
-// view is the snapshot when one was given, else the live account.
-func (in *input) view(ctx context.Context, c *cli, task *event.Task) (account.View, error) {
-	if in.snapshot != "" {
-		snap, err := readSnapshot(c, in.snapshot)
+// regionFor is --region, else the event's.
+func (in *input) regionFor(task *event.Task) string { return cmp.Or(in.region, task.Region) }
+
+// source is where a command reads the account: a snapshot, else live.
+type source struct {
+	snapshot, region string
+}
+
+func (s *source) addFlags(fs *flag.FlagSet, regionUsage string) {
+	fs.StringVar(&s.snapshot, "snapshot", "", "read the account from `SNAP.json` (pullmedic.snapshot/v1), offline, instead of live")
+	fs.StringVar(&s.region, "region", "", regionUsage)
+}
+
+// openAccount is an account opened for reading.
+type openAccount struct {
+	snap *account.Snapshot // nil when live
+	cfg  aws.Config        // live only
+}
+
+// open reads the snapshot when one was given, else loads the live
+// configuration for region ("" leaves the region to the environment).
+func (s *source) open(ctx context.Context, c *cli, region string) (*openAccount, error) {
+	if s.snapshot != "" {
+		snap, err := readSnapshot(c, s.snapshot)
 		if err != nil {
 			return nil, err
 		}
-		return account.SnapshotView{Snap: snap}, nil
+		return &openAccount{snap: snap}, nil
 	}
-	region := in.regionFor(task)
-	task.Region = region // the live view reads in the task's region
-	c.progressf("collecting from account %s in %s…", task.Account, region)
 	cfg, err := loadConfig(ctx, region)
 	if err != nil {
 		return nil, err
 	}
-	return account.NewLive(cfg), nil
+	return &openAccount{cfg: cfg}, nil
 }
 
-// regionFor is --region, else the event's.
-func (in *input) regionFor(task *event.Task) string { return cmp.Or(in.region, task.Region) }
+func (a *openAccount) view() account.View {
+	if a.snap != nil {
+		return account.SnapshotView{Snap: a.snap}
+	}
+	return account.NewLive(a.cfg)
+}
 
 func readSnapshot(c *cli, path string) (*account.Snapshot, error) {
 	c.progressf("reading snapshot %s…", path)
@@ -146,11 +183,72 @@ func loadConfig(ctx context.Context, region string) (aws.Config, error) {
 	return cfg, nil
 }
 
-func (in *input) print(c *cli, rep *report.Report) error {
-	if in.format == "json" {
+// Report formats.
+const (
+	formatText     = "text"
+	formatJSON     = "json"
+	formatMarkdown = "markdown"
+)
+
+var (
+	// reportFormats are what diagnose and preflight print their report in.
+	reportFormats = []string{formatText, formatJSON, formatMarkdown}
+	// basicFormats are remediate's: its plan and its results are text or JSON.
+	basicFormats = []string{formatText, formatJSON}
+
+	formatHelp = map[string]string{
+		formatText:     "text",
+		formatJSON:     "json (pullmedic.report/v1)",
+		formatMarkdown: "markdown (for a pull request comment or a CI job summary, with a Mermaid flowchart of the path)",
+	}
+)
+
+// output is how a command prints its report.
+type output struct {
+	format  string
+	formats []string // what the command prints
+}
+
+func (o *output) addFlags(fs *flag.FlagSet, formats []string) {
+	o.formats = formats
+	help := make([]string, len(formats))
+	for i, f := range formats {
+		help[i] = formatHelp[f]
+	}
+	fs.StringVar(&o.format, "format", formatText, "output `format`: "+orList(help))
+}
+
+func (o *output) check() error {
+	if !slices.Contains(o.formats, o.format) {
+		return usagef("--format must be %s, not %q", orList(o.formats), o.format)
+	}
+	return nil
+}
+
+func (o *output) print(c *cli, rep *report.Report) error {
+	switch o.format {
+	case formatJSON:
 		return writeJSON(c.stdout, rep)
+	case formatMarkdown:
+		return rep.WriteMarkdown(c.stdout)
 	}
 	return rep.WriteText(c.stdout, c.color)
+}
+
+// finish prints the report and turns its verdict into the exit status.
+func (o *output) finish(c *cli, rep *report.Report) error {
+	if err := o.print(c, rep); err != nil {
+		return err
+	}
+	return exitStatus(rep)
+}
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // exitStatus turns failing rules into exit code 3, and rules that could

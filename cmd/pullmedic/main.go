@@ -30,7 +30,8 @@ const exitCodesHelp = `Exit codes:
   0  the diagnosis ran and no rule failed (nothing wrong, or nothing to diagnose)
   1  anything else went wrong (AWS access, writing the output, a fix that failed)
   2  bad input: unreadable or malformed event or snapshot, wrong event type,
-     a task that has not stopped, or a usage error
+     a task that has not stopped, a cluster, service or task definition that
+     does not exist (preflight), or a usage error
   3  the diagnosis ran and at least one rule failed (the cause is in the report)
   4  inconclusive: no rule failed, but some could not be evaluated because a
      read failed (the report says which and why); not a clean bill of health
@@ -58,7 +59,7 @@ type command struct {
 	define   func(fs *flag.FlagSet) func(ctx context.Context, c *cli) error
 }
 
-var commands = []*command{diagnoseCmd, remediateCmd, undoCmd, collectCmd}
+var commands = []*command{diagnoseCmd, preflightCmd, remediateCmd, undoCmd, collectCmd}
 
 func lookup(name string) *command {
 	for _, c := range commands {
