@@ -67,3 +67,31 @@ func FuzzParseImageRef(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNearECR: a near miss is never an ECR image already, always suggests a
+// valid private ECR reference in another registry, and keeps the tag or
+// digest. Seeds are in testdata/fuzz/FuzzNearECR.
+func FuzzNearECR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, ref string) {
+		r, err := ParseImageRef(ref)
+		if err != nil {
+			return
+		}
+		nm, ok := NearECR(r, "111122223333", "eu-west-1")
+		if !ok {
+			return
+		}
+		if r.IsECR() {
+			t.Fatalf("%q is an ECR image, yet a near miss of %q", ref, nm.Meant.Raw)
+		}
+		if !nm.Meant.IsECR() || strings.EqualFold(nm.Meant.Registry, r.Registry) {
+			t.Fatalf("%q: meant %+v is not another, private ECR registry", ref, nm.Meant)
+		}
+		if nm.Meant.Tag != r.Tag && r.Digest == "" || nm.Meant.Digest != r.Digest {
+			t.Fatalf("%q: meant %q lost the tag or digest", ref, nm.Meant.Raw)
+		}
+		if again, _ := NearECR(r, "111122223333", "eu-west-1"); again != nm {
+			t.Fatalf("%q: not deterministic: %+v then %+v", ref, nm, again)
+		}
+	})
+}

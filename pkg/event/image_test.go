@@ -81,3 +81,104 @@ func TestParseImageRefErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNearECR(t *testing.T) {
+	const (
+		account = "111122223333"
+		region  = "eu-west-1"
+		ecr     = account + ".dkr.ecr.eu-west-1.amazonaws.com"
+	)
+	tests := []struct {
+		ref      string
+		want     string // the meant reference; "" when ref is no near miss
+		implicit bool
+	}{
+		// misspelled hosts: a near miss by their spelling
+		{"111122223333.dkr.ecr.eu-west-1.amazonaws.con/shop/web:1.4.2", ecr + "/shop/web:1.4.2", false},
+		{"111122223333.dkr.ecr.eu-west-1.amazonnaws.com/shop/web:1.4.2", ecr + "/shop/web:1.4.2", false},
+		{"111122223333.dkkr.ecr.eu-west-1.amazonaws.com/web", ecr + "/web:latest", false},
+		{"111122223333.ecr.eu-west-1.amazonaws.com/web:1", ecr + "/web:1", false},
+		{"111122223333.dkr.ecr.eu-west-1.amazonaws/web:1", ecr + "/web:1", false},
+		{"111122223333.api.ecr.eu-west-1.amazonaws.com/web:1", ecr + "/web:1", false},
+		{"dkr.ecr.eu-west-1.amazonaws.com/web:1", ecr + "/web:1", false},                                                    // no account: the task's
+		{"11112222333.dkr.ecr.eu-west-1.amazonaws.com/web:1", ecr + "/web:1", false},                                        // a digit short of the task's account
+		{"444455556666.dkr.ecr.us-east-1.amazonaws.con/web:1", "444455556666.dkr.ecr.us-east-1.amazonaws.com/web:1", false}, // its own account and region
+		{"111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.con/web:1", "111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com/web:1", false},
+		{"111122223333.dkr.ecr.cn-north-1.amazonaws.com.cm/web:1", "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1", false},
+		{"111122223333.DKR.ECR.eu-west-1.amazonaws.con/web@" + testDigest, ecr + "/web@" + testDigest, false},
+		// no registry: Docker Hub served it; the task's registry may hold it
+		{"shop/web:1.4.2", ecr + "/shop/web:1.4.2", true},
+		{"web:1.4.2", ecr + "/web:1.4.2", true},
+		{"library/web", ecr + "/library/web:latest", true},
+		{"web@" + testDigest, ecr + "/web@" + testDigest, true},
+		// not near misses
+		{ecr + "/web:1", "", false},                                         // ECR itself
+		{"111122223333.dkr-ecr.eu-west-1.on.aws/web:1", "", false},          // ECR's dual-stack host
+		{"docker.io/shop/web:1", "", false},                                 // Docker Hub, named on purpose
+		{"index.docker.io/library/nginx:1", "", false},                      // likewise
+		{"public.ecr.aws/nginx/nginx:stable", "", false},                    // ECR Public
+		{"ghcr.io/acme/web:2", "", false},                                   // another registry
+		{"registry.eu-west-1.amazonaws.com/web:1", "", false},               // too far from any ECR host
+		{"1111.dkr.ecr.eu-west-1.amazonaws.com/web:1", "", false},           // an account nowhere near the task's
+		{"111122223333.dkr.ecr.eu-west-1.amazonaws.con:443/web", "", false}, // a port is deliberate
+		{"localhost:5000/web", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.ref, func(t *testing.T) {
+			r, err := ParseImageRef(tc.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := NearECR(r, account, region)
+			if ok != (tc.want != "") {
+				t.Fatalf("near miss = %v (%+v), want %v", ok, got, tc.want != "")
+			}
+			if !ok {
+				return
+			}
+			want, err := ParseImageRef(tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Meant != want || got.Implicit != tc.implicit {
+				t.Errorf("got  %+v implicit=%v\nwant %+v implicit=%v", got.Meant, got.Implicit, want, tc.implicit)
+			}
+		})
+	}
+}
+
+// Without a task account and region there is nothing to compare against.
+func TestNearECRNeedsTheTaskRegistry(t *testing.T) {
+	r, err := ParseImageRef("111122223333.dkr.ecr.eu-west-1.amazonaws.con/web:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ account, region string }{{"", "eu-west-1"}, {"111122223333", ""}, {"1111", "eu-west-1"}, {"111122223333", "EU-WEST-1"}} {
+		if got, ok := NearECR(r, tc.account, tc.region); ok {
+			t.Errorf("NearECR(%q, %q) = %+v, want none", tc.account, tc.region, got)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b        string
+		limit, want int
+	}{
+		{"", "", 4, 0},
+		{"com", "con", 4, 1},
+		{"amazonaws", "amazonnaws", 4, 1},
+		{"kitten", "sitting", 4, 3},
+		{"abc", "", 4, 3},
+		{"abcdef", "", 4, 5},       // longer than the limit: limit+1
+		{"aaaaaa", "bbbbbb", 4, 5}, // every row past the limit
+	}
+	for _, tc := range tests {
+		if got := editDistance(tc.a, tc.b, tc.limit); got != tc.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tc.a, tc.b, tc.limit, got, tc.want)
+		}
+		if got := editDistance(tc.b, tc.a, tc.limit); got != tc.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d (not symmetric)", tc.b, tc.a, tc.limit, got, tc.want)
+		}
+	}
+}

@@ -2,7 +2,10 @@
 // the stopped task's identity, network placement, images and the pull failure.
 package event
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // ReasonClass is the family of a pull failure, used to order the search for the cause.
 type ReasonClass string
@@ -21,9 +24,15 @@ const (
 
 // Container is one container of the stopped task as the event reports it.
 type Container struct {
-	Name   string `json:"name"`
-	Image  string `json:"image"`
-	Reason string `json:"reason,omitempty"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	// ImageDigest is the digest the task was to pull. For a service, ECS
+	// resolves the image's tag to a digest at deployment and starts every
+	// later task with that digest, even after the tag has moved (ECS API
+	// Reference, ContainerImage; Developer Guide, "Container image
+	// resolution": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability).
+	ImageDigest string `json:"imageDigest,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // Task is what pullmedic knows about a stopped task from its event alone.
@@ -87,4 +96,27 @@ func lastPart(arn string) string {
 		}
 	}
 	return arn
+}
+
+// reRefDigest finds an image reference pinned to a digest in a stop reason
+// ("failed to resolve ref REPO:TAG@sha256:…: not found"). Layer and blob
+// digests ("layer sha256:…", "/blobs/sha256:…") carry no '@': they are not
+// the image's.
+var reRefDigest = regexp.MustCompile(`@(sha256:[0-9a-f]{64})(?:[^0-9a-f]|$)`)
+
+// PulledDigest returns the digest the task was to pull for the named
+// container: the event's imageDigest, else the digest the stop reason pins
+// when that container is the one that failed; "" when neither says.
+func (t *Task) PulledDigest(container string) string {
+	for _, c := range t.Containers {
+		if c.Name == container && reDigest.MatchString(c.ImageDigest) {
+			return c.ImageDigest
+		}
+	}
+	if container != "" && container == t.FailedContainer {
+		if m := reRefDigest.FindStringSubmatch(t.Failure); m != nil {
+			return m[1]
+		}
+	}
+	return ""
 }
