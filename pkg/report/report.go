@@ -2,6 +2,8 @@
 package report
 
 import (
+	"cmp"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
@@ -14,8 +16,12 @@ const SchemaV1 = "pullmedic.report/v1"
 
 // Task is the report's summary of the stopped task.
 type Task struct {
-	TaskArn           string   `json:"taskArn"`
-	ClusterArn        string   `json:"clusterArn"`
+	TaskArn    string `json:"taskArn"`
+	ClusterArn string `json:"clusterArn"`
+	// Account and Region are where the task ran: always set, from the
+	// event, else its ARN, else the snapshot.
+	Account           string   `json:"account"`
+	Region            string   `json:"region"`
 	Service           *string  `json:"service"`
 	TaskDefinitionArn string   `json:"taskDefinitionArn"`
 	LaunchType        string   `json:"launchType"`
@@ -24,6 +30,10 @@ type Task struct {
 	SecurityGroups    []string `json:"securityGroups"`
 	Images            []string `json:"images"`
 	StoppedReason     string   `json:"stoppedReason"`
+	// FailedContainer is the container whose image failed, and FailedHost
+	// the host (or IP) the failed connection named, when the event says.
+	FailedContainer string `json:"failedContainer,omitempty"`
+	FailedHost      string `json:"failedHost,omitempty"`
 }
 
 // Mode says what kind of task a report judges.
@@ -93,6 +103,8 @@ func Build(f *account.Facts) *Report {
 		Task: Task{
 			TaskArn:           t.TaskArn,
 			ClusterArn:        t.ClusterArn,
+			Account:           cmp.Or(t.Account, f.Account),
+			Region:            cmp.Or(t.Region, f.Region),
 			TaskDefinitionArn: t.TaskDefinitionArn,
 			LaunchType:        t.LaunchType,
 			PlatformVersion:   t.PlatformVersion,
@@ -100,6 +112,8 @@ func Build(f *account.Facts) *Report {
 			SecurityGroups:    nonNil(f.TaskSecurityGroups()),
 			Images:            nonNil(t.Images()),
 			StoppedReason:     t.Failure,
+			FailedContainer:   t.FailedContainer,
+			FailedHost:        t.FailedHost,
 		},
 		ReasonClass: t.Class,
 		Findings:    findings,
