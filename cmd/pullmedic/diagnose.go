@@ -61,9 +61,6 @@ type input struct {
 	output
 }
 
-// register declares the flags of remediate, which prints text or JSON.
-func (in *input) register(fs *flag.FlagSet) { in.registerFormats(fs, basicFormats) }
-
 func (in *input) registerFormats(fs *flag.FlagSet, formats []string) {
 	fs.StringVar(&in.event, "event", "", "EventBridge `EVENT.json` of the stopped task, or - for standard input (required)")
 	in.source.addFlags(fs, "live only: AWS `region` to read, instead of the event's")
@@ -193,8 +190,6 @@ const (
 var (
 	// reportFormats are what diagnose and preflight print their report in.
 	reportFormats = []string{formatText, formatJSON, formatMarkdown}
-	// basicFormats are remediate's: its plan and its results are text or JSON.
-	basicFormats = []string{formatText, formatJSON}
 
 	formatHelp = map[string]string{
 		formatText:     "text",

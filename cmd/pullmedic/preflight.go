@@ -106,12 +106,6 @@ func (p *preflight) run(ctx context.Context, c *cli) error {
 		return err
 	}
 	rep.Mode = report.ModePreflight
-	if p.format == formatText {
-		// The text report's header is a stopped task's; say first what was judged.
-		if _, err := fmt.Fprint(c.stdout, preflightNote(svc, td)); err != nil {
-			return err
-		}
-	}
 	return p.finish(c, rep)
 }
 
@@ -198,17 +192,6 @@ func launchType(svc ecstypes.Service) string {
 		}
 	}
 	return string(ecstypes.LaunchTypeFargate)
-}
-
-// preflightNote tells a reader of the text report what was judged.
-func preflightNote(svc ecstypes.Service, td ecstypes.TaskDefinition) string {
-	subnets := awsvpcConfiguration(svc).Subnets
-	where := "the service's only subnet"
-	if len(subnets) > 1 {
-		where = fmt.Sprintf("the first of the service's %d subnets; a new task may land in any of them", len(subnets))
-	}
-	return fmt.Sprintf("Preflight of service %s with task definition %s: a task that has not run yet\nSubnet %s (%s)\n",
-		aws.ToString(svc.ServiceName), lastPart(aws.ToString(td.TaskDefinitionArn)), subnets[0], where)
 }
 
 // deployments finds a service and task definitions by the names preflight is given.

@@ -57,7 +57,7 @@ Examples:
   pullmedic remediate --event event.json --apply --table pullmedic-state`,
 	define: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 		var r remediation
-		r.in.register(fs)
+		r.in.registerFormats(fs, reportFormats)
 		fs.BoolVar(&r.apply, "apply", false, "apply the allowed steps: to the live account, or to the snapshot written to --out")
 		fs.StringVar(&r.out, "out", "", "with --snapshot and --apply: write the fixed snapshot to `NEW_SNAP.json` (required)")
 		fs.BoolVar(&r.force, "force", false, "ignore the cluster's pullmedic:auto-fix tag: allow every planned action")
@@ -84,12 +84,10 @@ func (r *remediation) run(ctx context.Context, c *cli) error {
 	if err != nil || rep == nil {
 		return err
 	}
-	if r.in.format == "json" {
-		err = writeJSON(c.stdout, rep)
-	} else {
-		err = r.writePlan(c, rep)
+	if r.in.format != formatText {
+		return r.in.finish(c, rep)
 	}
-	if err != nil {
+	if err := r.writePlan(c, rep); err != nil {
 		return err
 	}
 	return exitStatus(rep)
@@ -99,6 +97,8 @@ func (r *remediation) run(ctx context.Context, c *cli) error {
 func (r *remediation) checkFlags() error {
 	offline := r.in.snapshot != ""
 	switch {
+	case r.apply && r.in.format == formatMarkdown:
+		return usagef("--format markdown prints the plan; --apply prints text or json")
 	case r.out != "" && (!r.apply || !offline):
 		return usagef("--out needs --apply and --snapshot")
 	case !r.apply && (r.changes != "" || r.table != ""):

@@ -133,7 +133,13 @@ func (r *Report) writeHeader(t *textWriter) {
 	if task.Service != nil {
 		what = "service " + *task.Service
 	}
-	t.printf("Task %s (%s)\n", shortTask(task.TaskArn), what)
+	if r.Mode == ModePreflight { // no task yet: what is judged is the service's next one
+		td := task.TaskDefinitionArn[strings.LastIndex(task.TaskDefinitionArn, "/")+1:]
+		t.printf("Preflight of %s with task definition %s: a task that has not run yet\n", what, td)
+		t.printf("Subnet %s (the service's first: a new task may land in any of its subnets)\n", task.SubnetID)
+	} else {
+		t.printf("Task %s (%s)\n", shortTask(task.TaskArn), what)
+	}
 	if len(task.Images) > 0 {
 		t.printf("Image %s\n", strings.Join(task.Images, ", "))
 	}
