@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-// Exit codes are a public contract (spec/cli-and-report.md).
+// Exit codes are a public contract (docs/report.md).
 const (
 	exitOK       = 0
 	exitError    = 1

@@ -2,7 +2,7 @@ package event
 
 import "testing"
 
-// reasonCases holds one or more messages for every row of spec/stop-reasons.md,
+// reasonCases holds one or more messages for every row of docs/stop-reasons.md,
 // plus stops that are not pull failures.
 var reasonCases = []struct {
 	name  string

@@ -1,4 +1,4 @@
-// Package rules is the catalog of checks (spec/rules.md): each rule is a pure
+// Package rules is the catalog of checks (docs/rules.md): each rule is a pure
 // function over collected Facts. It also picks the cause and builds the fix plan.
 package rules
 
