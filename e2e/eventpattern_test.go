@@ -316,11 +316,15 @@ const (
 // forms ECS reports it, through the template's pattern and through event.Parse:
 // each must be delivered and recognised. The pattern may deliver more than Parse
 // takes (that costs one cheap invocation), never less.
+// It runs on the rule of every place the pattern is: the function's rule (on
+// the default bus, or the hub bus) and the member accounts' forwarding rule.
 func TestPullFailurePatternCorpus(t *testing.T) {
-	pattern := templatePatterns(t)["PullFailure"]
-	if pattern == nil {
-		t.Fatal("PullFailure pattern not found in " + templatePath)
+	for where, pattern := range rulePatterns(t, "PullFailure") {
+		t.Run(where, func(t *testing.T) { pullFailureCorpus(t, pattern) })
 	}
+}
+
+func pullFailureCorpus(t *testing.T, pattern map[string]any) {
 	base := loadEvent(t, "testdata/events/stopped-pull-timeout-service.json")
 	var delivered, recognised, total int
 	for i, msg := range loadCorpusMessages(t) {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"gopkg.in/yaml.v3"
 
 	"github.com/pullmedic/pullmedic/internal/faultproxy"
@@ -153,19 +154,35 @@ func roleStatements(t *testing.T, function string) []statement {
 	if role == nil {
 		t.Fatalf("role %s of %s not found", roleRef.Value, function)
 	}
-	var docs []*yaml.Node
+	// A policy document, and the template condition it is attached under.
+	type doc struct {
+		node *yaml.Node
+		when string
+	}
+	var docs []doc
 	if inline := child(role, "Policies"); inline != nil {
 		for _, p := range inline.Content {
-			docs = append(docs, child(p, "PolicyDocument"))
+			docs = append(docs, doc{child(p, "PolicyDocument"), ""})
 		}
 	}
-	if managed := child(role, "ManagedPolicyArns"); managed != nil {
-		for _, ref := range managed.Content {
+	// ManagedPolicyArns is a list of !Ref, or an !If between two such lists
+	// (hub mode attaches no ReadPolicy).
+	var managed func(n *yaml.Node, when string)
+	managed = func(n *yaml.Node, when string) {
+		if n.Tag == "!If" && len(n.Content) == 3 {
+			managed(n.Content[1], n.Content[0].Value)
+			managed(n.Content[2], "!"+n.Content[0].Value)
+			return
+		}
+		for _, ref := range n.Content {
 			if ref.Tag != "!Ref" {
 				t.Fatalf("%s: managed policy %q is not one of the template's", roleRef.Value, ref.Value)
 			}
-			docs = append(docs, child(child(child(resources, ref.Value), "Properties"), "PolicyDocument"))
+			docs = append(docs, doc{child(child(child(resources, ref.Value), "Properties"), "PolicyDocument"), when})
 		}
+	}
+	if m := child(role, "ManagedPolicyArns"); m != nil {
+		managed(m, "")
 	}
 	var out []statement
 	var add func(n *yaml.Node, when string)
@@ -197,13 +214,13 @@ func roleStatements(t *testing.T, function string) []statement {
 			t.Errorf("%s:%d: a policy statement this test cannot read (role %s)", templatePath, n.Line, roleRef.Value)
 		}
 	}
-	for _, doc := range docs {
-		statements := child(doc, "Statement")
+	for _, d := range docs {
+		statements := child(d.node, "Statement")
 		if statements == nil || statements.Kind != yaml.SequenceNode {
 			t.Fatalf("%s: a policy document without a Statement list", roleRef.Value)
 		}
 		for _, n := range statements.Content {
-			add(n, "")
+			add(n, d.when)
 		}
 	}
 	return out
@@ -368,6 +385,8 @@ func TestTemplateGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 		apiActions[account.SSMAPI]("ssm"),
 		// The runtime's logs, and the on-failure destination.
 		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"},
+		// Hub mode: the member's role (account.Roles through stscreds).
+		apiActions[stscreds.AssumeRoleAPIClient]("sts"),
 	)
 	want := map[string][]string{
 		"DiagnoseFunction": slices.Concat(common, apiActions[state.DynamoDB]("dynamodb"),

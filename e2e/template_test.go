@@ -165,7 +165,12 @@ func runPatternCases(t *testing.T, pattern map[string]any, cases []patternCase) 
 }
 
 func TestPullFailurePattern(t *testing.T) {
-	pattern := templatePatterns(t)["PullFailure"]
+	for where, pattern := range rulePatterns(t, "PullFailure") {
+		t.Run(where, func(t *testing.T) { pullFailurePattern(t, pattern) })
+	}
+}
+
+func pullFailurePattern(t *testing.T, pattern map[string]any) {
 	var cases []patternCase
 	for _, path := range pullFailureEvents(t) {
 		ev := loadEvent(t, path)
@@ -225,7 +230,13 @@ func TestPullFailurePattern(t *testing.T) {
 
 func TestDeploymentCompletedPattern(t *testing.T) {
 	completed := loadEvent(t, "testdata/events/deployment-completed.json")
-	runPatternCases(t, templatePatterns(t)["DeploymentCompleted"], []patternCase{
+	for where, pattern := range rulePatterns(t, "DeploymentCompleted") {
+		t.Run(where, func(t *testing.T) { deploymentCompletedPattern(t, pattern, completed) })
+	}
+}
+
+func deploymentCompletedPattern(t *testing.T, pattern, completed map[string]any) {
+	runPatternCases(t, pattern, []patternCase{
 		{"completed", completed, true},
 		{"failed", edit(t, completed, func(d map[string]any) { d["eventName"] = "SERVICE_DEPLOYMENT_FAILED" }), false},
 		{"in progress", edit(t, completed, func(d map[string]any) { d["eventName"] = "SERVICE_DEPLOYMENT_IN_PROGRESS" }), false},
@@ -238,7 +249,13 @@ func TestServiceSteadyStatePattern(t *testing.T) {
 	steady := loadEvent(t, "testdata/events/service-steady-state.json")
 	otherType := edit(t, steady, func(map[string]any) {})
 	otherType["detail-type"] = "ECS Deployment State Change"
-	runPatternCases(t, templatePatterns(t)["ServiceSteadyState"], []patternCase{
+	for where, pattern := range rulePatterns(t, "ServiceSteadyState") {
+		t.Run(where, func(t *testing.T) { serviceSteadyStatePattern(t, pattern, steady, otherType) })
+	}
+}
+
+func serviceSteadyStatePattern(t *testing.T, pattern, steady, otherType map[string]any) {
+	runPatternCases(t, pattern, []patternCase{
 		{"steady state", steady, true},
 		{"task placement failure", edit(t, steady, func(d map[string]any) { d["eventName"] = "SERVICE_TASK_PLACEMENT_FAILURE" }), false},
 		{"task start impaired", edit(t, steady, func(d map[string]any) { d["eventName"] = "SERVICE_TASK_START_IMPAIRED" }), false},

@@ -43,6 +43,7 @@ var worldSeq atomic.Int32
 
 type world struct {
 	cfg                    aws.Config
+	account, region        string // where the world is: a hub test has several
 	ec2                    *ec2.Client
 	sqs                    *sqs.Client
 	name                   string // unique prefix of this world's names
@@ -70,15 +71,23 @@ func seeded[T any](tb testing.TB, what string) func(T, error) T {
 // none; slackHook is the webhook URL the secret holds.
 func newWorld(tb testing.TB, autoFix, slackHook string) *world {
 	tb.Helper()
-	cfg := motoserver.Config(tb, region)
+	w := memberWorld(tb, motoserver.Config(tb, region), accountID, autoFix)
+	w.slackHook = slackHook
+	w.seedPlumbing(tb)
+	return w
+}
+
+// memberWorld seeds the failing service alone (no plumbing) with cfg, whose
+// credentials act in account and whose region is the world's.
+func memberWorld(tb testing.TB, cfg aws.Config, account, autoFix string) *world {
+	tb.Helper()
 	w := &world{
-		cfg: cfg, ec2: ec2.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
-		name: fmt.Sprintf("e2e%d-%d", time.Now().UnixNano()%1e6, worldSeq.Add(1)), slackHook: slackHook,
+		cfg: cfg, account: account, region: cfg.Region, ec2: ec2.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
+		name: fmt.Sprintf("e2e%d-%d", time.Now().UnixNano()%1e6, worldSeq.Add(1)),
 	}
 	w.seedNetwork(tb)
 	w.seedImageAndRole(tb)
 	w.seedECS(tb, autoFix)
-	w.seedPlumbing(tb)
 	return w
 }
 
@@ -94,7 +103,7 @@ func (w *world) seedNetwork(tb testing.TB) {
 
 	subnet := func(cidr string) string {
 		return aws.ToString(seeded[*ec2.CreateSubnetOutput](tb, "subnet")(c.CreateSubnet(ctx, &ec2.CreateSubnetInput{
-			VpcId: &w.vpc, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(region + "a")})).Subnet.SubnetId)
+			VpcId: &w.vpc, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(w.region + "a")})).Subnet.SubnetId)
 	}
 	w.subnet, w.epSubnet = subnet("10.0.1.0/24"), subnet("10.0.9.0/24")
 	rt := seeded[*ec2.CreateRouteTableOutput](tb, "route table")(c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: &w.vpc})).RouteTable.RouteTableId
@@ -108,11 +117,11 @@ func (w *world) seedNetwork(tb testing.TB) {
 
 	seeded[*ec2.CreateVpcEndpointOutput](tb, "s3 endpoint")(c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
 		VpcId: &w.vpc, VpcEndpointType: ec2types.VpcEndpointTypeGateway,
-		ServiceName: aws.String("com.amazonaws." + region + ".s3"), RouteTableIds: []string{aws.ToString(rt)}}))
+		ServiceName: aws.String("com.amazonaws." + w.region + ".s3"), RouteTableIds: []string{aws.ToString(rt)}}))
 	for _, svc := range []string{"ecr.api", "ecr.dkr"} {
 		seeded[*ec2.CreateVpcEndpointOutput](tb, "endpoint "+svc)(c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
 			VpcId: &w.vpc, VpcEndpointType: ec2types.VpcEndpointTypeInterface, PrivateDnsEnabled: aws.Bool(true),
-			ServiceName: aws.String("com.amazonaws." + region + "." + svc),
+			ServiceName: aws.String("com.amazonaws." + w.region + "." + svc),
 			SubnetIds:   []string{w.epSubnet}, SecurityGroupIds: []string{w.epSG}}))
 	}
 	eni := seeded[*ec2.CreateNetworkInterfaceOutput](tb, "eni")(c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
@@ -128,7 +137,7 @@ func (w *world) seedImageAndRole(tb testing.TB) {
 		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,` +
 		`"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}`
 	seeded[*ecr.PutImageOutput](tb, "image")(c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: &repo, ImageTag: &tag, ImageManifest: &manifest}))
-	w.image = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:%s", accountID, region, repo, tag)
+	w.image = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:%s", w.account, w.region, repo, tag)
 
 	ic := iam.NewFromConfig(w.cfg)
 	role := w.name + "-execution"
@@ -186,10 +195,10 @@ func (w *world) seedPlumbing(tb testing.TB) {
 // describe but does not; an aged-out one is judged by its service alone.
 func (w *world) stoppedEvent(tb testing.TB, eventID string) []byte {
 	tb.Helper()
-	taskArn := fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a87", region, accountID, w.name)
+	taskArn := fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a87", w.region, w.account, w.name)
 	ev := map[string]any{
 		"version": "0", "id": eventID, "detail-type": "ECS Task State Change", "source": "aws.ecs",
-		"account": accountID, "time": time.Now().Add(-70 * time.Minute).UTC().Format(time.RFC3339), "region": region, "resources": []string{taskArn},
+		"account": w.account, "time": time.Now().Add(-70 * time.Minute).UTC().Format(time.RFC3339), "region": w.region, "resources": []string{taskArn},
 		"detail": map[string]any{
 			"attachments": []any{map[string]any{"id": "77f0c1de", "type": "eni", "status": "DELETED", "details": []any{
 				map[string]any{"name": "subnetId", "value": w.subnet},
@@ -204,7 +213,7 @@ func (w *world) stoppedEvent(tb testing.TB, eventID string) []byte {
 			"stoppedReason": "ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth " +
 				"from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. " +
 				`operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, ` +
-				`RequestID: , request send failed, Post "https://api.ecr.` + region + `.amazonaws.com/": dial tcp 10.0.9.10:443: i/o timeout`,
+				`RequestID: , request send failed, Post "https://api.ecr.` + w.region + `.amazonaws.com/": dial tcp 10.0.9.10:443: i/o timeout`,
 			"taskArn": taskArn, "taskDefinitionArn": w.taskDef,
 		},
 	}

@@ -6,7 +6,10 @@
 // Environment: STATE_TABLE, TOPIC_ARN and REMEDIATE_FUNCTION (required), LOG_LEVEL,
 // SLACK_SECRET_ARN (optional: the secret is the webhook URL, or JSON
 // {"webhookUrl": "..."}), DEDUPE_WINDOW (a Go duration, default 30m);
-// AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
+// hub mode (template.yaml DeploymentMode=hub): READER_ROLE (the member role
+// to read through), ORGANIZATION_ID and/or MEMBER_ACCOUNTS (comma-separated)
+// to serve, MEMBER_EXTERNAL_ID (optional); AWS_ENDPOINT_URL and the rest of
+// the SDK's variables as usual.
 package main
 
 import (
@@ -64,13 +67,22 @@ func handler(ctx context.Context, log *slog.Logger) (*triage.Handler, error) {
 		secret := &notify.WebhookSecret{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
 		channels = append(channels, notify.Channel{Name: notify.ChannelSlack, Notifier: &notify.Slack{URL: secret.URL}})
 	}
-	return &triage.Handler{
-		View:      account.NewLive(cfg),
+	hub, err := account.HubFromEnv(cfg, "READER_ROLE")
+	if err != nil {
+		return nil, err
+	}
+	h := &triage.Handler{
+		View:      &account.Members{Roles: hub.Roles},
 		State:     table,
 		Channels:  channels,
 		Invoker:   lambdasvc.NewFromConfig(cfg),
 		Remediate: required["REMEDIATE_FUNCTION"],
 		Metrics:   notify.NewMetrics(os.Stdout),
 		Log:       log,
-	}, nil
+	}
+	// A nil *Admission in the interface would not be nil.
+	if hub.Admission != nil {
+		h.Admission = hub.Admission
+	}
+	return h, nil
 }

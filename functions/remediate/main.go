@@ -3,6 +3,8 @@
 //
 // Environment: STATE_TABLE (required: without the table nothing is fixed),
 // TOPIC_ARN (where results go), MAX_FIXES_PER_DAY (circuit breaker, default 3), LOG_LEVEL;
+// hub mode: READER_ROLE and FIXER_ROLE (the member roles to read and fix
+// through), ORGANIZATION_ID and/or MEMBER_ACCOUNTS, MEMBER_EXTERNAL_ID;
 // AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
 package main
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/remediate"
@@ -51,9 +54,25 @@ func handler(ctx context.Context, log *slog.Logger) (*remediate.Handler, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &remediate.Handler{
-		View:           account.NewLive(cfg),
-		Writer:         fix.NewLiveWriter(cfg),
+	hub, err := account.HubFromEnv(cfg, "READER_ROLE")
+	if err != nil {
+		return nil, err
+	}
+	// Writes go through the fixer role in hub mode, else the function's own
+	// role; either way in the event's region.
+	fixer := account.NewRoles(cfg, os.Getenv("FIXER_ROLE"), os.Getenv("MEMBER_EXTERNAL_ID"))
+	if hub.Roles.Assumes() != fixer.Assumes() {
+		return nil, fmt.Errorf("READER_ROLE=%q and FIXER_ROLE=%q: set both (hub mode) or neither", os.Getenv("READER_ROLE"), os.Getenv("FIXER_ROLE"))
+	}
+	h := &remediate.Handler{
+		View: &account.Members{Roles: hub.Roles},
+		WriterFor: func(ctx context.Context, t *event.Task) (fix.Writer, error) {
+			cfg, err := fixer.Config(ctx, t.Account, t.Region)
+			if err != nil {
+				return nil, err
+			}
+			return fix.NewLiveWriter(cfg), nil
+		},
 		Store:          state.NewLedger(dynamodb.NewFromConfig(cfg), table),
 		Table:          table,
 		Publisher:      sns.NewFromConfig(cfg),
@@ -61,5 +80,10 @@ func handler(ctx context.Context, log *slog.Logger) (*remediate.Handler, error) 
 		MaxFixesPerDay: maxFixes,
 		Metrics:        notify.NewMetrics(os.Stdout),
 		Logger:         log,
-	}, nil
+	}
+	// A nil *Admission in the interface would not be nil.
+	if hub.Admission != nil {
+		h.Admission = hub.Admission
+	}
+	return h, nil
 }

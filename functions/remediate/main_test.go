@@ -34,7 +34,7 @@ func TestHandlerConfiguration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.MaxFixesPerDay != tc.want || h.Store == nil || h.Metrics == nil || h.View == nil || h.Writer == nil {
+			if h.MaxFixesPerDay != tc.want || h.Store == nil || h.Metrics == nil || h.View == nil || h.WriterFor == nil || h.Admission != nil {
 				t.Errorf("handler %+v", h)
 			}
 		})

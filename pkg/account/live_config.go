@@ -22,9 +22,13 @@ const maxAttempts = 5
 const AttemptTimeout = 4 * time.Second
 
 // LoadConfig loads the SDK config the usual way (environment, profile, SSO,
-// AWS_ENDPOINT_URL) with the standard retryer, which backs off with jitter
-// and retries throttling: a burst of diagnoses slows down instead of failing.
-// An empty region leaves it to the environment.
+// AWS_ENDPOINT_URL) with the adaptive retryer: the standard one (backoff with
+// jitter, throttling retried) plus client-side rate limiting, which slows the
+// sending rate once AWS throttles, so a busy organization's diagnoses queue
+// behind EC2's per-account, per-region Describe* bucket instead of failing.
+// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+// The limiter lives in the retryer: Roles.Config shares one per account and
+// region, the scope of AWS's buckets. An empty region leaves it to the environment.
 func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
@@ -39,7 +43,9 @@ func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)
 	attempts := cmp.Or(cfg.RetryMaxAttempts, maxAttempts)
 	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+		})
 	}
 	return cfg, nil
 }

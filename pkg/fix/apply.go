@@ -266,7 +266,7 @@ func (r *run) recordFix(ctx context.Context) error {
 			f.Verified = f.Verified && a.Status == StatusVerified
 		}
 	}
-	if err := r.Store.RecordFix(ctx, r.task.ClusterName(), Scope(r.task), f); err != nil {
+	if err := r.Store.RecordFix(ctx, Cluster(r.task), Scope(r.task), f); err != nil {
 		return fmt.Errorf("record the fix for the circuit breaker: %w", err)
 	}
 	return nil

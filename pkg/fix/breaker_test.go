@@ -39,7 +39,7 @@ func TestBreaker(t *testing.T) {
 			store := statetest.Ledger(tbl)
 			store.Now = clock()
 			for _, f := range tc.history {
-				if err := store.RecordFix(ctx, "prod", "api", f); err != nil {
+				if err := store.RecordFix(ctx, Cluster(fxTask()), "api", f); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -58,7 +58,7 @@ func TestBreaker(t *testing.T) {
 				}
 				return
 			}
-			recent, err := store.RecentFixes(ctx, "prod", "api")
+			recent, err := store.RecentFixes(ctx, Cluster(fxTask()), "api")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestBreaker(t *testing.T) {
 			if mustJSON(t, c) != mustJSON(t, res.Changes[0]) {
 				t.Errorf("stored change %s, want %s", mustJSON(t, c), mustJSON(t, res.Changes[0]))
 			}
-			if _, err := store.Lock(ctx, "prod", "api", "next", time.Minute); err != nil {
+			if _, err := store.Lock(ctx, Cluster(fxTask()), "api", "next", time.Minute); err != nil {
 				t.Errorf("the lock was not released: %v", err)
 			}
 		})
@@ -95,7 +95,7 @@ func TestBusyServiceIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
 	tbl, _ := statetest.New(t)
 	store := statetest.Ledger(tbl)
-	if _, err := store.Lock(ctx, "prod", "api", "other-run", time.Minute); err != nil {
+	if _, err := store.Lock(ctx, Cluster(fxTask()), "api", "other-run", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	snap := publicNoIP("enabled")

@@ -146,7 +146,7 @@ func (s *failingStore) PutChange(ctx context.Context, id string, rec any) error 
 	return s.Store.PutChange(ctx, id, rec)
 }
 
-func (s *failingStore) RecordFix(ctx context.Context, cluster, service string, fx state.Fix) error {
+func (s *failingStore) RecordFix(ctx context.Context, cluster state.Cluster, service string, fx state.Fix) error {
 	if err := s.failing("RecordFix"); err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func TestChangeRecordWrittenAhead(t *testing.T) {
 			if res.Actions[0].Status != StatusVerified {
 				t.Errorf("retry's action %+v, want verified", res.Actions[0])
 			}
-			recent, err := statetest.Ledger(tbl).RecentFixes(context.Background(), w.task.ClusterName(), Scope(w.task))
+			recent, err := statetest.Ledger(tbl).RecentFixes(context.Background(), Cluster(w.task), Scope(w.task))
 			if err != nil || len(recent) != 1 {
 				t.Errorf("circuit breaker holds %d fixes (%v), want 1", len(recent), err)
 			}

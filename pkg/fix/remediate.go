@@ -35,9 +35,9 @@ const defaultLockTTL = 5 * time.Minute
 // circuit breaker's history, and the change records, written ahead of each
 // write. *state.Ledger implements it.
 type Store interface {
-	Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error)
-	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
-	RecordFix(ctx context.Context, cluster, service string, f state.Fix) error
+	Lock(ctx context.Context, cluster state.Cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error)
+	RecentFixes(ctx context.Context, cluster state.Cluster, service string) ([]state.Fix, error)
+	RecordFix(ctx context.Context, cluster state.Cluster, service string, f state.Fix) error
 	PutChange(ctx context.Context, id string, rec any) error
 	GetChange(ctx context.Context, id string, rec any) error
 	PutRun(ctx context.Context, id string, rec any) error
@@ -282,9 +282,15 @@ func (r *run) refuseUnplanned() {
 
 func (r *run) add(a ActionResult) { r.res.Actions = append(r.res.Actions, a) }
 
-// Scope names what the state table locks and counts fixes for: the task's
-// service, else its ECS group, else the task itself. The diagnose function
-// reads the same record to escalate a cause that came back.
+// Cluster is the task's cluster in its account and region: with Scope, what
+// the state table locks and counts fixes for.
+func Cluster(t *event.Task) state.Cluster {
+	return state.Cluster{Account: t.Account, Region: t.Region, Name: t.ClusterName()}
+}
+
+// Scope names what the state table locks and counts fixes for in the task's
+// Cluster: the task's service, else its ECS group, else the task itself. The
+// diagnose function reads the same record to escalate a cause that came back.
 func Scope(t *event.Task) string {
 	switch {
 	case t.Service != "":
@@ -300,7 +306,7 @@ func Scope(t *event.Task) string {
 // with unfinished intents, which must come back to report them. Any error of
 // the table is returned, so that an unreachable table means no fix.
 func (r *run) lock(ctx context.Context, retry bool) (unlock func(context.Context) error, err error) {
-	unlock, err = r.Store.Lock(ctx, r.task.ClusterName(), Scope(r.task), rand.Text(), defaultLockTTL)
+	unlock, err = r.Store.Lock(ctx, Cluster(r.task), Scope(r.task), rand.Text(), defaultLockTTL)
 	switch {
 	case errors.Is(err, state.ErrLocked) && retry:
 		return nil, fmt.Errorf("service %s is locked by another remediation; retrying to report this request's changes", Scope(r.task))
@@ -336,7 +342,7 @@ func (r *run) breaker(ctx context.Context) (string, error) {
 	if len(r.ops) == 0 {
 		return "", nil
 	}
-	recent, err := r.Store.RecentFixes(ctx, r.task.ClusterName(), Scope(r.task))
+	recent, err := r.Store.RecentFixes(ctx, Cluster(r.task), Scope(r.task))
 	if err != nil {
 		return "", fmt.Errorf("state table unavailable, not fixing: %w", err)
 	}

@@ -18,6 +18,11 @@ const (
 	FixesApplied    = "FixesApplied"
 	FixesRefused    = "FixesRefused"
 	DiagnosisMillis = "DiagnosisMillis"
+	// EventsRefused counts events from accounts a hub does not serve.
+	EventsRefused = "EventsRefused"
+	// AccountsUnreadable counts diagnoses of accounts whose role could not be
+	// assumed or denied reads.
+	AccountsUnreadable = "AccountsUnreadable"
 )
 
 // Metrics writes CloudWatch Embedded Metric Format lines: Lambda sends stdout

@@ -31,7 +31,9 @@ const (
 type Notice struct {
 	Kind Kind
 	// Report is the latest diagnosis; nil for a problem resolved by a deployment.
-	Report  *report.Report
+	Report *report.Report
+	// Account and Region are where the cluster is: a hub serves many.
+	Account string
 	Region  string
 	Cluster string // cluster name
 	Group   string // "service:NAME" or "family:NAME", as ECS groups tasks
@@ -47,6 +49,9 @@ type Notice struct {
 	Reason string
 	// Escalation is set when the cause came back after a verified automatic fix.
 	Escalation *Escalation
+	// Unreadable is "cannot read account X: …" when the account's role could
+	// not be assumed or denied reads: the notice leads with it.
+	Unreadable string
 	Links      []Link
 }
 
@@ -120,6 +125,8 @@ func (n *Notice) inconclusive() bool {
 func (n *Notice) causeText() string {
 	id := n.CauseID()
 	switch {
+	case n.Unreadable != "" && n.Kind != Resolved:
+		return n.Unreadable
 	case id == "" && n.inconclusive():
 		k := len(n.Report.Unchecked)
 		return fmt.Sprintf("image pull failed; could not check: %d %s", k, plural(k, "rule"))
@@ -160,6 +167,10 @@ func (n *Notice) Status() string {
 		s = append(s, fmt.Sprintf("Still failing: %d more %s since %s.", n.Count, plural(n.Count, "task"), clock(n.Since, n.Time)))
 	case Resolved:
 		s = append(s, fmt.Sprintf("Resolved: %s. %d failed %s since %s.", n.Reason, n.Count, plural(n.Count, "task"), clock(n.Since, n.Time)))
+	}
+	if n.Unreadable != "" && n.Kind != Resolved {
+		s = append(s, fmt.Sprintf("pullmedic %s. Check that the member stack (deploy/member.yaml) created its role in account %s, "+
+			"and that the role allows every read of the hub's ReadPolicy.", n.Unreadable, n.Account))
 	}
 	if n.escalated() {
 		s = append(s, fmt.Sprintf("Escalated: pullmedic fixed this cause at %s (%s) and verified the fix, but it came back. "+
@@ -234,6 +245,9 @@ func clock(t, ref time.Time) string {
 	}
 	return stamp(t)
 }
+
+// Where is the account and region, "111122223333 eu-west-1", or what of them is known.
+func (n *Notice) Where() string { return strings.TrimSpace(n.Account + " " + n.Region) }
 
 // stamp is a full UTC time.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -67,7 +67,7 @@ type scenario struct {
 
 func problem(t *testing.T, reportName, cluster, group string) *Notice {
 	r := loadReport(t, reportName)
-	return &Notice{Kind: Problem, Report: r, Region: "eu-west-1", Cluster: cluster, Group: group, Time: t0,
+	return &Notice{Kind: Problem, Report: r, Account: "111122223333", Region: "eu-west-1", Cluster: cluster, Group: group, Time: t0,
 		Links: Links("eu-west-1", cluster, group, r, factsFor(r))}
 }
 
@@ -88,8 +88,17 @@ var scenarios = []scenario{
 		n.Escalation = &Escalation{FixedAt: since.Add(-3 * time.Hour), Changes: []string{"chg-3f2a9c1b7d4e5f60"}}
 		return n
 	}},
+	// A hub's member without its role: the notice leads with why nothing could be read.
+	{"problem-unreadable-account", func(t *testing.T) *Notice {
+		n := problem(t, "inconclusive", "shop", "service:web")
+		n.Account = "444455556666"
+		n.Unreadable = "cannot read account 444455556666: assume arn:aws:iam::444455556666:role/pullmedic-reader: " +
+			"operation error STS: AssumeRole, AccessDenied: User: arn:aws:sts::111122223333:assumed-role/pullmedic-diagnose/fn " +
+			"is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444455556666:role/pullmedic-reader"
+		return n
+	}},
 	{"resolved-deployment", func(t *testing.T) *Notice {
-		return &Notice{Kind: Resolved, Region: "eu-west-1", Cluster: "shop", Group: "service:web", Time: t0,
+		return &Notice{Kind: Resolved, Account: "111122223333", Region: "eu-west-1", Cluster: "shop", Group: "service:web", Time: t0,
 			Count: 12, Since: since.Add(-26 * time.Hour), Cause: "network.route", Reason: "deployment ecs-svc/8830144125590311762 completed",
 			Links: Links("eu-west-1", "shop", "service:web", nil, nil)}
 	}},

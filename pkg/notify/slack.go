@@ -121,7 +121,14 @@ func contextLine(n *Notice) []slack.MixedElement {
 	field := func(name, value string) slack.MixedElement {
 		return mrkdwnText("*" + name + "* " + value)
 	}
-	out := []slack.MixedElement{field("Cluster", esc(n.Cluster))}
+	var out []slack.MixedElement
+	if n.Account != "" {
+		out = append(out, field("Account", esc(n.Account)))
+	}
+	if n.Region != "" {
+		out = append(out, field("Region", esc(n.Region)))
+	}
+	out = append(out, field("Cluster", esc(n.Cluster)))
 	if s := n.Service(); s != "" {
 		out = append(out, field("Service", esc(s)))
 	} else {

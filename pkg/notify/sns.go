@@ -249,6 +249,16 @@ func (n *Notice) Attributes() map[string]string {
 	if n.inconclusive() {
 		attrs["inconclusive"] = "true"
 	}
+	if n.Unreadable != "" && n.Kind != Resolved {
+		attrs["unreadable"] = "true"
+	}
+	// A hub's subscribers filter by account and region.
+	if n.Account != "" {
+		attrs["account"] = n.Account
+	}
+	if n.Region != "" {
+		attrs["region"] = n.Region
+	}
 	return attrs
 }
 
@@ -258,6 +268,8 @@ const ResolvedSchema = "pullmedic.resolved/v1"
 // resolved is the document of a resolved notice.
 type resolved struct {
 	Schema      string         `json:"schema"`
+	Account     string         `json:"account,omitempty"`
+	Region      string         `json:"region,omitempty"`
 	Cluster     string         `json:"cluster"`
 	Group       string         `json:"group"`
 	Cause       string         `json:"cause"`
@@ -273,7 +285,7 @@ type resolved struct {
 func Document(n *Notice) ([]byte, error) {
 	var v any = n.Report
 	if n.Kind == Resolved {
-		v = resolved{Schema: ResolvedSchema, Cluster: n.Cluster, Group: n.Group, Cause: n.Cause, Reason: n.Reason,
+		v = resolved{Schema: ResolvedSchema, Account: n.Account, Region: n.Region, Cluster: n.Cluster, Group: n.Group, Cause: n.Cause, Reason: n.Reason,
 			Time: n.Time.UTC(), FailedTasks: n.Count, Since: n.Since.UTC(), Report: n.Report}
 	}
 	doc, err := json.Marshal(v)
@@ -288,6 +300,9 @@ func Document(n *Notice) ([]byte, error) {
 func EmailText(n *Notice) string {
 	var b strings.Builder
 	b.WriteString(n.Headline() + "\n")
+	if w := n.Where(); w != "" {
+		b.WriteString("Account and region: " + w + "\n")
+	}
 	if s := n.Status(); s != "" {
 		b.WriteString(s + "\n")
 	}

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -29,10 +30,21 @@ type Publisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
+// Admitter decides whether a hub serves an account (*account.Admission).
+type Admitter interface {
+	Admit(ctx context.Context, account string) error
+}
+
 // Handler is the remediate function's logic: decode, remediate, log, publish.
 type Handler struct {
-	View           account.View
-	Writer         fix.Writer
+	View   account.View
+	Writer fix.Writer
+	// WriterFor, when set, returns the writer for the task's account and
+	// region instead of Writer: a hub writes through the member's fixer role.
+	WriterFor func(ctx context.Context, t *event.Task) (fix.Writer, error)
+	// Admission, in hub mode, refuses requests for accounts the hub does not
+	// serve (diagnose checked too; a direct invoke skips diagnose).
+	Admission      Admitter
 	Store          fix.Store
 	Publisher      Publisher
 	TopicARN       string
@@ -71,8 +83,27 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*fix.Res
 	}
 	ctx, cancel := lambdamain.Budget(ctx, budgetMargin)
 	defer cancel()
+	if h.Admission != nil {
+		if err := h.Admission.Admit(ctx, task.Account); err != nil {
+			if errors.Is(err, account.ErrNotMember) {
+				log.Warn("request refused: account not served by this hub", "account", task.Account, "err", err)
+				if h.Metrics != nil {
+					h.Metrics.Count(notify.EventsRefused, 1)
+				}
+				return nil, nil
+			}
+			return nil, fmt.Errorf("check account %s: %w", task.Account, err)
+		}
+	}
+	writer := h.Writer
+	if h.WriterFor != nil {
+		if writer, err = h.WriterFor(ctx, task); err != nil {
+			log.Error("cannot write to the account; Lambda retries it", "account", task.Account, "region", task.Region, "err", err)
+			return nil, err
+		}
+	}
 	res, err := fix.Remediate(ctx, fix.Options{
-		View: h.View, Writer: h.Writer, Store: h.Store, DryRun: req.Mode != "",
+		View: h.View, Writer: writer, Store: h.Store, DryRun: req.Mode != "",
 		Who: who, Now: h.Now, MaxFixesPerDay: h.MaxFixesPerDay, Requested: req.Plan, Logger: log,
 	}, task)
 	if res != nil {
@@ -133,18 +164,31 @@ func (h *Handler) publish(ctx context.Context, task *event.Task, res *fix.Result
 		if h.Table == "" {
 			return ""
 		}
-		return "pullmedic undo --change " + id + " --table " + h.Table + " --region " + task.Region
+		undo := "pullmedic undo --change " + id + " --table " + h.Table + " --region " + task.Region
+		if h.WriterFor != nil {
+			// The person runs it with credentials for the member account.
+			undo += "   # in account " + task.Account
+		}
+		return undo
 	})
 	cause, severity := cmp.Or(aws.ToString(res.Before.Cause), "none"), string(rules.Info)
 	if r, ok := rules.ByID(cause); ok {
 		severity = string(r.Severity)
 	}
 	cluster, scope := task.ClusterName(), fix.Scope(task)
+	attrs := map[string]string{
+		"kind": "remediation", "schema": fix.SchemaV1, "outcome": res.Outcome,
+		"cluster": cluster, "service": scope, "cause": cause, "severity": severity, "autoFix": res.Mode,
+	}
+	// As on diagnose's notices: a hub's subscribers filter by account and
+	// region; SNS refuses an empty value.
+	for k, v := range map[string]string{"account": task.Account, "region": task.Region} {
+		if v != "" {
+			attrs[k] = v
+		}
+	}
 	in, err := notify.Message(h.TopicARN, fmt.Sprintf("[pullmedic] %s/%s: remediation %s (%s)", cluster, scope, res.Outcome, cause),
-		body, text.String(), map[string]string{
-			"kind": "remediation", "schema": fix.SchemaV1, "outcome": res.Outcome,
-			"cluster": cluster, "service": scope, "cause": cause, "severity": severity, "autoFix": res.Mode,
-		})
+		body, text.String(), attrs)
 	if err == nil {
 		_, err = h.Publisher.Publish(ctx, in)
 	}

@@ -146,7 +146,8 @@ func TestHandler(t *testing.T) {
 				attrs[k] = aws.ToString(v.StringValue)
 			}
 			want := map[string]string{"kind": "remediation", "schema": fix.SchemaV1, "outcome": res.Outcome, "cluster": res.Task.ClusterArn[strings.LastIndex(res.Task.ClusterArn, "/")+1:],
-				"service": "web", "cause": cmp.Or(aws.ToString(res.Before.Cause), "none"), "severity": "high", "autoFix": res.Mode}
+				"service": "web", "cause": cmp.Or(aws.ToString(res.Before.Cause), "none"), "severity": "high", "autoFix": res.Mode,
+				"account": res.Task.Account, "region": res.Task.Region}
 			if tc.outcome == fix.OutcomeRefused {
 				want["severity"] = attrs["severity"] // a refusal names the forged task's diagnosis, whatever it is
 			}

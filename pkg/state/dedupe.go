@@ -28,15 +28,26 @@ const DefaultWindow = 30 * time.Minute
 // ends, so that a deployment that fixes it can still say "resolved".
 const ProblemMemory = 7 * 24 * time.Hour
 
+// Cluster is one ECS cluster in one account and region. Every key of a
+// cluster's records starts with all three, so that the same cluster name in
+// two accounts (or two regions) never shares a window, a lock or a fix count.
+type Cluster struct {
+	Account string
+	Region  string
+	Name    string
+}
+
+func (c Cluster) key() string { return c.Account + "#" + c.Region + "#" + c.Name }
+
 // DedupeKey names the window of one problem.
 type DedupeKey struct {
-	Cluster string // cluster name
+	Cluster Cluster
 	Group   string // "service:NAME" or "family:NAME"
 	Class   string // reason class of the stop reason
 }
 
 func (k DedupeKey) key() map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str(PrefixDedupe + k.Cluster + "#" + k.Group + "#" + k.Class)}
+	return map[string]types.AttributeValue{attrPK: str(PrefixDedupe + k.Cluster.key() + "#" + k.Group + "#" + k.Class)}
 }
 
 // Outcome says what Count did with a failed task.
@@ -276,7 +287,7 @@ func (t *Table) Undo(ctx context.Context, w *Window) error {
 
 // OpenWindows returns the notified, unexpired windows of a service or task
 // family, one per reason class given.
-func (t *Table) OpenWindows(ctx context.Context, cluster, group string, classes []string) ([]*Window, error) {
+func (t *Table) OpenWindows(ctx context.Context, cluster Cluster, group string, classes []string) ([]*Window, error) {
 	var out []*Window
 	for _, class := range classes {
 		key := DedupeKey{Cluster: cluster, Group: group, Class: class}

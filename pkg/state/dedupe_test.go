@@ -17,7 +17,10 @@ var t0 = time.Date(2026, 10, 2, 14, 0, 0, 0, time.UTC)
 
 func at(d time.Duration) func() time.Time { return func() time.Time { return t0.Add(d) } }
 
-var web = state.DedupeKey{Cluster: "prod", Group: "service:web", Class: "network"}
+// prod is the cluster of the tests, in one account and region.
+var prod = state.Cluster{Account: "111122223333", Region: "eu-west-1", Name: "prod"}
+
+var web = state.DedupeKey{Cluster: prod, Group: "service:web", Class: "network"}
 
 func TestClaimEvent(t *testing.T) {
 	tbl, _ := statetest.New(t)
@@ -143,7 +146,7 @@ func TestCountIsExactUnderConcurrency(t *testing.T) {
 	if got := run("b", 30); got[state.Rolled] != 1 || got[state.Counted] != 29 {
 		t.Fatalf("after the window: %v; want 1 rolled, 29 counted", got)
 	}
-	open, err := tbl.OpenWindows(ctx, "prod", "service:web", []string{"network"})
+	open, err := tbl.OpenWindows(ctx, prod, "service:web", []string{"network"})
 	if err != nil || len(open) != 1 || open[0].Count != 30 {
 		t.Fatalf("OpenWindows = %+v, %v; want one window of 30", open, err)
 	}
@@ -158,26 +161,26 @@ func TestOpenWindowsCloseAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A window whose first diagnosis is still running is not an open problem.
-	pending, err := tbl.Count(ctx, state.DedupeKey{Cluster: "prod", Group: "service:web", Class: "iam"}, "e2", t0)
+	pending, err := tbl.Count(ctx, state.DedupeKey{Cluster: prod, Group: "service:web", Class: "iam"}, "e2", t0)
 	if err != nil || pending.Outcome != state.Opened {
 		t.Fatalf("iam window: %+v, %v", pending, err)
 	}
 	classes := []string{"network", "dns", "iam"}
 
-	open, err := tbl.OpenWindows(ctx, "prod", "service:web", classes)
+	open, err := tbl.OpenWindows(ctx, prod, "service:web", classes)
 	if err != nil || len(open) != 1 || open[0].Cause != "network.public-ip" || open[0].Key != web {
 		t.Fatalf("OpenWindows = %+v, %v; want the notified network window", open, err)
 	}
 	if closed, err := tbl.Close(ctx, open[0]); err != nil || !closed {
 		t.Fatalf("Close = %v, %v; want closed", closed, err)
 	}
-	if again, _ := tbl.OpenWindows(ctx, "prod", "service:web", classes); len(again) != 0 {
+	if again, _ := tbl.OpenWindows(ctx, prod, "service:web", classes); len(again) != 0 {
 		t.Fatalf("closed window still open: %+v", again)
 	}
 	if err := tbl.Reopen(ctx, open[0]); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := tbl.OpenWindows(ctx, "prod", "service:web", classes); len(again) != 1 {
+	if again, _ := tbl.OpenWindows(ctx, prod, "service:web", classes); len(again) != 1 {
 		t.Fatalf("reopened window missing: %+v", again)
 	}
 	// A window that is no longer the one read is not closed.
@@ -190,7 +193,7 @@ func TestOpenWindowsCloseAndReopen(t *testing.T) {
 	}
 	// Long after, TTL may not have deleted it yet; it is no longer an open problem.
 	tbl.Now = at(state.ProblemMemory + time.Hour)
-	if stale, _ := tbl.OpenWindows(ctx, "prod", "service:web", classes); len(stale) != 0 {
+	if stale, _ := tbl.OpenWindows(ctx, prod, "service:web", classes); len(stale) != 0 {
 		t.Fatalf("expired window still open: %+v", stale)
 	}
 }
@@ -205,7 +208,7 @@ func TestMissingTableIsAnError(t *testing.T) {
 	if _, err := tbl.Count(ctx, web, "e1", t0); err == nil {
 		t.Error("Count on a missing table succeeded")
 	}
-	if _, err := tbl.OpenWindows(ctx, "prod", "service:web", []string{"network"}); err == nil {
+	if _, err := tbl.OpenWindows(ctx, prod, "service:web", []string{"network"}); err == nil {
 		t.Error("OpenWindows on a missing table succeeded")
 	}
 }
@@ -249,7 +252,7 @@ func TestRetriedWritesCountOnce(t *testing.T) {
 	tbl.Now = at(time.Hour)
 	// The roll's answer, the previous window, is lost: the task opens afresh.
 	count(t, tbl, "e3", state.Opened, 1)
-	open, err := tbl.OpenWindows(ctx, "prod", "service:web", []string{"network"})
+	open, err := tbl.OpenWindows(ctx, prod, "service:web", []string{"network"})
 	if err != nil || len(open) != 0 {
 		t.Fatalf("OpenWindows = %+v, %v; the new window is not notified yet", open, err)
 	}

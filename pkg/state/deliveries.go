@@ -12,15 +12,18 @@ import (
 // A delivery record says that one notice went out on one channel. When a
 // channel fails, the invocation fails and Lambda retries the event; the
 // records make the retry send the notice only on the channels that lack it.
-// A notice is named after its window (see Window.ID), which the retry of the
+// A notice is named after its window (see Window.NoticeID), which the retry of the
 // same event opens again under the same ID.
 
 // DeliveryTTL is how long a delivery record is kept: as long as the event ID
 // it outlives, since only a retry of that event looks for it.
 const DeliveryTTL = EventTTL
 
-// ID names the window: the ID of the event that opened it, or rolled it over.
-func (w *Window) ID() string { return w.id }
+// NoticeID names the notice of a kind about the window: its cluster (in its
+// account and region), and the ID of the event that opened it or rolled it
+// over. Lambda's retry of that event gets the window back under the same ID
+// (the rollback undid it), so it finds the notice's delivery records.
+func (w *Window) NoticeID(kind string) string { return w.Key.Cluster.key() + "#" + w.id + "#" + kind }
 
 func deliveryKey(noticeID, channel string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(PrefixDelivery + noticeID + "#" + channel)}

@@ -27,8 +27,8 @@ const FixWindow = 24 * time.Hour
 // taken over, since DynamoDB's TTL deletes items only eventually. An owner
 // that finds the lock its own (the SDK retried a write whose answer was lost)
 // holds it. unlock releases the lock if it is still ours.
-func (t *Ledger) Lock(ctx context.Context, cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
-	key := PrefixLock + cluster + "#" + service
+func (t *Ledger) Lock(ctx context.Context, cluster Cluster, service, owner string, ttl time.Duration) (unlock func(context.Context) error, err error) {
+	key := PrefixLock + cluster.key() + "#" + service
 	now := t.Now()
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(t.Name),
@@ -93,10 +93,12 @@ func VerifiedFix(recent []Fix, cause string) (Fix, bool) {
 	return Fix{}, false
 }
 
-func fixesKey(cluster, service string) string { return PrefixFixes + cluster + "#" + service }
+func fixesKey(cluster Cluster, service string) string {
+	return PrefixFixes + cluster.key() + "#" + service
+}
 
 // RecentFixes returns the fixes applied to a service within FixWindow, oldest first.
-func (t *Ledger) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
+func (t *Ledger) RecentFixes(ctx context.Context, cluster Cluster, service string) ([]Fix, error) {
 	it, err := t.fixes(ctx, fixesKey(cluster, service))
 	if err != nil {
 		return nil, err
@@ -130,7 +132,7 @@ func (t *Ledger) fixes(ctx context.Context, key string) (fixesItem, error) {
 
 // RecordFix appends a fix to the service's record, dropping fixes older than
 // FixWindow so the item stays small. A concurrent append makes it retry.
-func (t *Ledger) RecordFix(ctx context.Context, cluster, service string, f Fix) error {
+func (t *Ledger) RecordFix(ctx context.Context, cluster Cluster, service string, f Fix) error {
 	key := fixesKey(cluster, service)
 	for range 5 {
 		it, err := t.fixes(ctx, key)

@@ -17,33 +17,33 @@ func TestLock(t *testing.T) {
 	tbl := newLedger(t)
 	tbl.Now = at(0)
 	ctx := context.Background()
-	unlockA, err := tbl.Lock(ctx, "prod", "api", "a", time.Minute)
+	unlockA, err := tbl.Lock(ctx, prod, "api", "a", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tbl.Lock(ctx, "prod", "api", "b", time.Minute); !errors.Is(err, state.ErrLocked) {
+	if _, err := tbl.Lock(ctx, prod, "api", "b", time.Minute); !errors.Is(err, state.ErrLocked) {
 		t.Fatalf("second owner: err = %v, want ErrLocked", err)
 	}
 	// The SDK's retry of a's write, whose answer was lost, finds the lock a's.
-	if _, err := tbl.Lock(ctx, "prod", "api", "a", time.Minute); err != nil {
+	if _, err := tbl.Lock(ctx, prod, "api", "a", time.Minute); err != nil {
 		t.Fatalf("a's own retry: err = %v, want the lock", err)
 	}
-	if _, err := tbl.Lock(ctx, "prod", "web", "b", time.Minute); err != nil {
+	if _, err := tbl.Lock(ctx, prod, "web", "b", time.Minute); err != nil {
 		t.Fatalf("another service is not locked: %v", err)
 	}
 	if err := unlockA(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tbl.Lock(ctx, "prod", "api", "b", time.Minute); err != nil {
+	if _, err := tbl.Lock(ctx, prod, "api", "b", time.Minute); err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
 	// b crashed: its lock expires and c takes it over; b's late unlock must not free c's lock.
 	tbl.Now = at(2 * time.Minute)
-	unlockC, err := tbl.Lock(ctx, "prod", "api", "c", time.Minute)
+	unlockC, err := tbl.Lock(ctx, prod, "api", "c", time.Minute)
 	if err != nil {
 		t.Fatalf("expired lock not taken over: %v", err)
 	}
-	if _, err := tbl.Lock(ctx, "prod", "api", "d", time.Minute); !errors.Is(err, state.ErrLocked) {
+	if _, err := tbl.Lock(ctx, prod, "api", "d", time.Minute); !errors.Is(err, state.ErrLocked) {
 		t.Fatalf("c's lock: err = %v, want ErrLocked", err)
 	}
 	if err := unlockC(ctx); err != nil {
@@ -58,7 +58,7 @@ func TestLockIsExclusiveUnderConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() {
-			_, err := tbl.Lock(ctx, "prod", "api", string(rune('a'+i)), time.Minute)
+			_, err := tbl.Lock(ctx, prod, "api", string(rune('a'+i)), time.Minute)
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -81,23 +81,23 @@ func TestRecentFixes(t *testing.T) {
 	for i, h := range []time.Duration{0, time.Hour, 23 * time.Hour} {
 		tbl.Now = at(h)
 		f := state.Fix{At: t0.Add(h), Cause: "network.endpoint-sg", Verified: true, Changes: []string{fmt.Sprint("chg-", i)}}
-		if err := tbl.RecordFix(ctx, "prod", "api", f); err != nil {
+		if err := tbl.RecordFix(ctx, prod, "api", f); err != nil {
 			t.Fatal(err)
 		}
 		// A retried request records its fix once.
-		if err := tbl.RecordFix(ctx, "prod", "api", f); err != nil {
+		if err := tbl.RecordFix(ctx, prod, "api", f); err != nil {
 			t.Fatal(err)
 		}
 	}
 	tbl.Now = at(24*time.Hour + 30*time.Minute)
-	got, err := tbl.RecentFixes(ctx, "prod", "api")
+	got, err := tbl.RecentFixes(ctx, prod, "api")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || !got[0].At.Equal(t0.Add(time.Hour)) || got[1].Cause != "network.endpoint-sg" || !got[1].Verified || got[1].Changes[0] != "chg-2" {
 		t.Errorf("recent fixes = %+v, want the ones of +1h and +23h", got)
 	}
-	if other, err := tbl.RecentFixes(ctx, "prod", "web"); err != nil || len(other) != 0 {
+	if other, err := tbl.RecentFixes(ctx, prod, "web"); err != nil || len(other) != 0 {
 		t.Errorf("another service: %+v, %v", other, err)
 	}
 }
@@ -109,13 +109,13 @@ func TestRecordFixUnderConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if err := tbl.RecordFix(ctx, "prod", "api", state.Fix{At: t0, Cause: "network.public-ip"}); err != nil {
+			if err := tbl.RecordFix(ctx, prod, "api", state.Fix{At: t0, Cause: "network.public-ip"}); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if got, err := tbl.RecentFixes(ctx, "prod", "api"); err != nil || len(got) != 4 {
+	if got, err := tbl.RecentFixes(ctx, prod, "api"); err != nil || len(got) != 4 {
 		t.Errorf("%d fixes recorded (%v), want 4", len(got), err)
 	}
 }
@@ -185,13 +185,13 @@ func TestRemediationStateFailsClosed(t *testing.T) {
 	tbl := newLedger(t)
 	tbl.Name = "no-such-table"
 	ctx := context.Background()
-	if _, err := tbl.Lock(ctx, "prod", "api", "a", time.Minute); err == nil || errors.Is(err, state.ErrLocked) {
+	if _, err := tbl.Lock(ctx, prod, "api", "a", time.Minute); err == nil || errors.Is(err, state.ErrLocked) {
 		t.Errorf("Lock on a missing table: err = %v", err)
 	}
-	if _, err := tbl.RecentFixes(ctx, "prod", "api"); err == nil {
+	if _, err := tbl.RecentFixes(ctx, prod, "api"); err == nil {
 		t.Error("RecentFixes on a missing table succeeded")
 	}
-	if err := tbl.RecordFix(ctx, "prod", "api", state.Fix{At: t0}); err == nil {
+	if err := tbl.RecordFix(ctx, prod, "api", state.Fix{At: t0}); err == nil {
 		t.Error("RecordFix on a missing table succeeded")
 	}
 	if err := tbl.PutChange(ctx, "chg-1", record{}); err == nil {

@@ -13,6 +13,9 @@
 //	change#<changeId>                    audit record of one change (write-ahead)
 //	run#<requestId>                      the changes one remediate request made
 //
+// <cluster> is <account>#<region>#<name> (Cluster), and a notice ID starts
+// with it: a hub serves many accounts and regions, whose cluster names repeat.
+//
 // The diagnose function writes only the first three and reads fixes#; the
 // remediate function only the last four. template.yaml fences each role to
 // its own prefixes (dynamodb:LeadingKeys), from DiagnoseKeys and RemediateKeys.
@@ -96,7 +99,7 @@ func (t *Table) ledger() *Ledger { return &Ledger{DB: t.DB, Name: t.Name, Now: t
 
 // RecentFixes is Ledger.RecentFixes: the diagnose function escalates a cause
 // that came back after a verified fix.
-func (t *Table) RecentFixes(ctx context.Context, cluster, service string) ([]Fix, error) {
+func (t *Table) RecentFixes(ctx context.Context, cluster Cluster, service string) ([]Fix, error) {
 	return t.ledger().RecentFixes(ctx, cluster, service)
 }
 

@@ -82,7 +82,7 @@ func (t timed) Undo(ctx context.Context, w *state.Window) error {
 	return t.s.Undo(ctx, w)
 }
 
-func (t timed) OpenWindows(ctx context.Context, cluster, group string, classes []string) ([]*state.Window, error) {
+func (t timed) OpenWindows(ctx context.Context, cluster state.Cluster, group string, classes []string) ([]*state.Window, error) {
 	ctx, cancel := context.WithTimeout(ctx, tableCall)
 	defer cancel()
 	return t.s.OpenWindows(ctx, cluster, group, classes)
@@ -100,7 +100,7 @@ func (t timed) Reopen(ctx context.Context, w *state.Window) error {
 	return t.s.Reopen(ctx, w)
 }
 
-func (t timed) RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error) {
+func (t timed) RecentFixes(ctx context.Context, cluster state.Cluster, service string) ([]state.Fix, error) {
 	ctx, cancel := context.WithTimeout(ctx, tableCall)
 	defer cancel()
 	return t.s.RecentFixes(ctx, cluster, service)

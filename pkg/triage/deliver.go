@@ -9,11 +9,6 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
-// noticeID names the notice of a kind about a window. Lambda's retry of the
-// event that opened or rolled the window gets the window back under the same
-// ID (the rollback undid it), so it finds the notice's delivery records.
-func noticeID(w *state.Window, kind notify.Kind) string { return w.ID() + "#" + string(kind) }
-
 // deliver sends n, within notifyStep, on every channel at once that has not
 // taken it yet, and records each channel that takes it. Without a window
 // (the table failed) there are no records: it sends on every channel. It
@@ -23,7 +18,7 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, n *notify.Notic
 	defer cancel()
 	id := ""
 	if w != nil {
-		id = noticeID(w, n.Kind)
+		id = w.NoticeID(string(n.Kind))
 	}
 	var sent atomic.Bool
 	err := h.Channels.Each(ctx, func(ctx context.Context, c notify.Channel) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/account"
 	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/notify"
+	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
 // The scenario: service web of cluster shop (tagged pullmedic:auto-fix=enabled)
@@ -51,6 +52,9 @@ func services(t testing.TB, n int, publicIP ecstypes.AssignPublicIp) *account.Sn
 	}
 	return snap
 }
+
+// shop is the scenario's cluster in its account and region, as the state table keys it.
+var shop = state.Cluster{Account: "111122223333", Region: "eu-west-1", Name: "shop"}
 
 // taskEvent is the scenario's stopped-task event for one task of a service.
 func taskEvent(t testing.TB, id, service string, when time.Time) []byte {

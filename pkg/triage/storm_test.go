@@ -241,7 +241,7 @@ func TestStorm(t *testing.T) {
 	}
 	total := 0
 	for i := range nServices {
-		open, err := tbl.OpenWindows(ctx, "shop", fmt.Sprintf("service:web-%d", i), []string{"network"})
+		open, err := tbl.OpenWindows(ctx, shop, fmt.Sprintf("service:web-%d", i), []string{"network"})
 		if err != nil || len(open) != 1 {
 			t.Fatalf("web-%d: windows %+v, %v", i, open, err)
 		}

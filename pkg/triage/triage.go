@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -43,10 +44,10 @@ type State interface {
 	Count(ctx context.Context, key state.DedupeKey, eventID string, taskTime time.Time) (*state.Window, error)
 	Notified(ctx context.Context, w *state.Window, cause string) error
 	Undo(ctx context.Context, w *state.Window) error
-	OpenWindows(ctx context.Context, cluster, group string, classes []string) ([]*state.Window, error)
+	OpenWindows(ctx context.Context, cluster state.Cluster, group string, classes []string) ([]*state.Window, error)
 	Close(ctx context.Context, w *state.Window) (bool, error)
 	Reopen(ctx context.Context, w *state.Window) error
-	RecentFixes(ctx context.Context, cluster, service string) ([]state.Fix, error)
+	RecentFixes(ctx context.Context, cluster state.Cluster, service string) ([]state.Fix, error)
 	Delivered(ctx context.Context, noticeID, channel string) (bool, error)
 	MarkDelivered(ctx context.Context, noticeID, channel string) error
 }
@@ -56,8 +57,15 @@ type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
+// Admitter decides whether a hub serves an account (*account.Admission): an
+// error wrapping account.ErrNotMember refuses it; an *account.AccessError
+// means its role cannot be assumed, which the diagnosis then reports.
+type Admitter interface {
+	Admit(ctx context.Context, account string) error
+}
+
 // Handler handles the EventBridge events the diagnose function receives. All
-// fields are required.
+// fields are required but Admission.
 type Handler struct {
 	View      account.View
 	State     State
@@ -66,6 +74,10 @@ type Handler struct {
 	Remediate string // the remediate function's name or ARN
 	Metrics   *notify.Metrics
 	Log       *slog.Logger
+	// Admission, in hub mode, refuses events from accounts outside the
+	// organization or account list. nil serves every account (single-account
+	// mode reads only its own anyway).
+	Admission Admitter
 }
 
 // table is the state table with a deadline on every call.
@@ -100,7 +112,35 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	case err != nil:
 		return err
 	}
+	if ok, err := h.admit(ctx, task.Account); !ok || err != nil {
+		return err
+	}
 	return h.stoppedTask(ctx, raw, task)
+}
+
+// admit checks, before anything is written, that the hub serves the event's
+// account. The bus policy refuses other accounts at the door; this refuses a
+// direct invoke that names one, with a log line and the EventsRefused metric.
+// An account whose role cannot be assumed passes: its diagnosis says "cannot
+// read account X". A check that fails otherwise fails the invocation
+// (Lambda retries), since an unproven account is never read.
+func (h *Handler) admit(ctx context.Context, acct string) (bool, error) {
+	if h.Admission == nil {
+		return true, nil
+	}
+	err := h.Admission.Admit(ctx, acct)
+	var denied *account.AccessError
+	switch {
+	case errors.Is(err, account.ErrNotMember):
+		h.Log.WarnContext(ctx, "event refused: account not served by this hub", "account", acct, "error", err)
+		h.Metrics.Count(notify.EventsRefused, 1)
+		return false, nil
+	case errors.As(err, &denied):
+		h.Log.WarnContext(ctx, "account membership unknown: its role cannot be assumed", "account", acct, "error", err)
+	case err != nil:
+		return false, fmt.Errorf("check account %s: %w", acct, err)
+	}
+	return true, nil
 }
 
 // groupOf is the ECS group of the task: "service:NAME" or "family:NAME".
@@ -125,8 +165,9 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 	// EventBridge always sets an ID; a hand-made event falls back on the task,
 	// which stops only once.
 	id := cmp.Or(task.EventID, task.TaskArn)
-	key := state.DedupeKey{Cluster: task.ClusterName(), Group: groupOf(task), Class: string(task.Class)}
-	log := h.Log.With("event", id, "cluster", key.Cluster, "group", key.Group, "task", task.TaskID(), "class", key.Class)
+	key := state.DedupeKey{Cluster: fix.Cluster(task), Group: groupOf(task), Class: string(task.Class)}
+	log := h.Log.With("event", id, "account", task.Account, "region", task.Region, "cluster", key.Cluster.Name,
+		"group", key.Group, "task", task.TaskID(), "class", key.Class)
 
 	p := h.gate(ctx, log, id, key, task.Time)
 	if p == nil {
@@ -196,8 +237,23 @@ func (h *Handler) diagnose(ctx context.Context, log *slog.Logger, task *event.Ta
 	defer cancel()
 	started := time.Now()
 	facts, err := h.View.Collect(ctx, task)
-	if err != nil {
+	var denied *account.AccessError
+	switch {
+	case errors.As(err, &denied):
+		// A member without the role: a notice that says so, never silence.
+		facts = account.Unreadable(task, denied)
+	case err != nil:
 		return nil, fmt.Errorf("collect facts for %s: %w", task.TaskArn, err)
+	default:
+		if reads := account.Denied(facts); len(reads) > 0 {
+			denied = &account.AccessError{Account: task.Account, Err: errors.New(strings.Join(reads, "; "))}
+		}
+	}
+	unreadable := ""
+	if denied != nil {
+		unreadable = denied.Error()
+		h.Metrics.Count(notify.AccountsUnreadable, 1)
+		log.WarnContext(ctx, "cannot read the account", "error", unreadable)
 	}
 	rep := report.Build(facts)
 	h.Metrics.Duration(notify.DiagnosisMillis, time.Since(started))
@@ -205,8 +261,9 @@ func (h *Handler) diagnose(ctx context.Context, log *slog.Logger, task *event.Ta
 	h.Metrics.PullFailure(cmp.Or(cause, "none"))
 
 	n := &notify.Notice{
-		Kind: notify.Problem, Report: rep, Region: task.Region, Cluster: key.Cluster, Group: key.Group, Time: task.Time,
-		Links: notify.Links(task.Region, key.Cluster, key.Group, rep, facts),
+		Kind: notify.Problem, Report: rep, Account: task.Account, Region: task.Region, Cluster: key.Cluster.Name,
+		Group: key.Group, Time: task.Time, Unreadable: unreadable,
+		Links: notify.Links(task.Region, key.Cluster.Name, key.Group, rep, facts),
 	}
 	if w != nil && w.Outcome == state.Rolled {
 		n.Kind, n.Count, n.Since = notify.StillFailing, w.Count, w.Since
@@ -248,10 +305,10 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, w *state.Window,
 
 // fixable reports whether the notice's plan goes to the remediate function:
 // only with the table (its window is the lock), for a problem not resolved,
-// in a cluster opted in, and not escalated to a person.
+// in a cluster opted in, in an account it could read, and not escalated to a person.
 func fixable(w *state.Window, n *notify.Notice) bool {
 	rep := n.Report
-	return w != nil && n.Kind != notify.Resolved && n.Escalation == nil &&
+	return w != nil && n.Kind != notify.Resolved && n.Escalation == nil && n.Unreadable == "" &&
 		rep.AutoFix.OptedIn && rep.AutoFix.Mode != rules.ModeOff && len(rep.Plan) > 0
 }
 
@@ -263,7 +320,7 @@ func (h *Handler) escalation(ctx context.Context, log *slog.Logger, task *event.
 	if cause == "" {
 		return nil
 	}
-	recent, err := h.State.RecentFixes(ctx, task.ClusterName(), fix.Scope(task))
+	recent, err := h.State.RecentFixes(ctx, fix.Cluster(task), fix.Scope(task))
 	if err != nil {
 		log.ErrorContext(ctx, "could not read the service's recent fixes", "error", err)
 		return nil
@@ -344,9 +401,15 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 	if d.EventName == event.ServiceSteadyState {
 		reason = "the service reached a steady state"
 	}
+	acct := sourceAccount(raw, d.ServiceArn)
+	if ok, err := h.admit(ctx, acct); !ok || err != nil {
+		return err
+	}
 	group := "service:" + d.Service
-	log := h.Log.With("event", d.EventID, "cluster", d.Cluster, "group", group, "eventName", d.EventName, "deployment", d.DeploymentID)
-	open, err := h.resolvable(ctx, log, d.EventID, d.Cluster, group)
+	cluster := state.Cluster{Account: acct, Region: d.Region, Name: d.Cluster}
+	log := h.Log.With("event", d.EventID, "account", acct, "region", d.Region, "cluster", d.Cluster, "group", group,
+		"eventName", d.EventName, "deployment", d.DeploymentID)
+	open, err := h.resolvable(ctx, log, d.EventID, cluster, group)
 	if err != nil {
 		return err
 	}
@@ -361,7 +424,7 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 			continue // a newer failure rolled it, or another instance resolved it
 		}
 		n := &notify.Notice{
-			Kind: notify.Resolved, Region: d.Region, Cluster: d.Cluster, Group: group, Time: d.Time,
+			Kind: notify.Resolved, Account: acct, Region: d.Region, Cluster: d.Cluster, Group: group, Time: d.Time,
 			Count: w.Count, Since: w.Since, Cause: w.Cause, Reason: reason,
 			Links: notify.Links(d.Region, d.Cluster, group, nil, nil),
 		}
@@ -384,7 +447,7 @@ func (h *Handler) deployment(ctx context.Context, raw json.RawMessage) error {
 // resolvable is the deployment's gate, within gateStep: it claims the event
 // and reads the group's notified windows; none for a redelivery.
 // Without the table there is nothing to resolve: it fails, so the event is kept.
-func (h *Handler) resolvable(ctx context.Context, log *slog.Logger, id, cluster, group string) ([]*state.Window, error) {
+func (h *Handler) resolvable(ctx context.Context, log *slog.Logger, id string, cluster state.Cluster, group string) ([]*state.Window, error) {
 	ctx, cancel := context.WithTimeout(ctx, gateStep)
 	defer cancel()
 	claimed, err := h.table().ClaimEvent(ctx, id)
@@ -397,4 +460,20 @@ func (h *Handler) resolvable(ctx context.Context, log *slog.Logger, id, cluster,
 		return nil, err
 	}
 	return open, nil
+}
+
+// sourceAccount is the account a service event comes from: the envelope's
+// "account" (EventBridge sets it to the account the event happened in, also
+// after forwarding to a hub bus), else the service ARN's.
+func sourceAccount(raw json.RawMessage, serviceArn string) string {
+	var env struct {
+		Account string `json:"account"`
+	}
+	if json.Unmarshal(raw, &env) == nil && env.Account != "" {
+		return env.Account
+	}
+	if a, err := arn.Parse(serviceArn); err == nil {
+		return a.AccountID
+	}
+	return ""
 }

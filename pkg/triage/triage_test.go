@@ -141,7 +141,7 @@ func TestWindowStillFailingAndResolvedByDiagnosis(t *testing.T) {
 	if resolved.Cause != "network.public-ip" || resolved.Count != 1 {
 		t.Fatalf("resolved: cause %q count %d; want the last cause found and 1 task", resolved.Cause, resolved.Count)
 	}
-	if open, err := r.table.OpenWindows(context.Background(), "shop", "service:web-0", []string{"network"}); err != nil || len(open) != 0 {
+	if open, err := r.table.OpenWindows(context.Background(), shop, "service:web-0", []string{"network"}); err != nil || len(open) != 0 {
 		t.Fatalf("resolved window still open: %v, %v", open, err)
 	}
 	if got := r.view.calls.Load(); got != 4 {
@@ -320,7 +320,7 @@ func TestEscalationAfterVerifiedFix(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t)
-			if err := statetest.Ledger(r.table).RecordFix(context.Background(), "shop", "web-0", c.fix); err != nil {
+			if err := statetest.Ledger(r.table).RecordFix(context.Background(), shop, "web-0", c.fix); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.handle(t, taskEvent(t, "e1", "web-0", t0)); err != nil {
