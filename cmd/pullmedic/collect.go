@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,7 @@ Examples:
 		fs.StringVar(&cl.cluster, "cluster", "", "cluster `NAME` or ARN (with --task, instead of --event)")
 		fs.StringVar(&cl.task, "task", "", "task `ID` or ARN (with --cluster)")
 		fs.StringVar(&cl.region, "region", "", "AWS `region`, instead of the event's or the default configuration's")
+		cl.role.addFlag(fs)
 		fs.StringVar(&cl.out, "out", "", "write the snapshot to `SNAP.json`, or - for standard output (required)")
 		return cl.run
 	},
@@ -43,6 +45,7 @@ Examples:
 
 type collection struct {
 	event, cluster, task, region, out string
+	role
 }
 
 func (cl *collection) run(ctx context.Context, c *cli) error {
@@ -97,9 +100,13 @@ func (cl *collection) target(ctx context.Context, c *cli) (*event.Task, aws.Conf
 	if region == "" && task != nil {
 		region = task.Region
 	}
-	cfg, err := account.LoadConfig(ctx, region)
+	acct := cmp.Or(arnPart(cl.task).AccountID, arnPart(cl.cluster).AccountID)
+	if task != nil {
+		acct = task.Account
+	}
+	cfg, err := cl.role.config(ctx, region, acct)
 	if err != nil {
-		return nil, aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+		return nil, aws.Config{}, err
 	}
 	if task == nil {
 		c.progressf("describing task %s in cluster %s…", cl.task, cl.cluster)

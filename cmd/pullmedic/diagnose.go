@@ -79,7 +79,7 @@ func (in *input) diagnose(ctx context.Context, c *cli) (*report.Report, error) {
 		task.Region = region // the live view reads in the task's region
 		c.progressf("collecting from account %s in %s…", task.Account, region)
 	}
-	acct, err := in.open(ctx, c, region)
+	acct, err := in.open(ctx, c, region, task.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +125,36 @@ func (in *input) regionFor(task *event.Task) string { return cmp.Or(in.region, t
 // source is where a command reads the account: a snapshot, else live.
 type source struct {
 	snapshot, region string
+	role
 }
 
 func (s *source) addFlags(fs *flag.FlagSet, regionUsage string) {
 	fs.StringVar(&s.snapshot, "snapshot", "", "read the account from `SNAP.json` (pullmedic.snapshot/v1), offline, instead of live")
 	fs.StringVar(&s.region, "region", "", regionUsage)
+	s.role.addFlag(fs)
+}
+
+// role is --role-name: a role every live command assumes in the task's
+// account before it reads or writes, so a person in a hub account can
+// diagnose (and fix) any member's task with the roles the member stack made.
+type role struct{ name string }
+
+func (r *role) addFlag(fs *flag.FlagSet) {
+	fs.StringVar(&r.name, "role-name", os.Getenv("PULLMEDIC_ROLE_NAME"),
+		"live only: assume `NAME` in the task's account first (arn:PARTITION:iam::ACCOUNT:role/NAME); default $PULLMEDIC_ROLE_NAME")
+}
+
+// config is the live configuration for region: the caller's own, or, with
+// --role-name, the role's in account acct.
+func (r role) config(ctx context.Context, region, acct string) (aws.Config, error) {
+	cfg, err := loadConfig(ctx, region)
+	if err != nil || r.name == "" {
+		return cfg, err
+	}
+	if acct == "" {
+		return aws.Config{}, usagef("--role-name needs the task's account: give an event, or ARNs rather than names")
+	}
+	return account.NewRoles(cfg, r.name, "").Config(ctx, acct, cfg.Region)
 }
 
 // openAccount is an account opened for reading.
@@ -139,8 +164,9 @@ type openAccount struct {
 }
 
 // open reads the snapshot when one was given, else loads the live
-// configuration for region ("" leaves the region to the environment).
-func (s *source) open(ctx context.Context, c *cli, region string) (*openAccount, error) {
+// configuration for region ("" leaves the region to the environment) in
+// account acct (which only --role-name needs).
+func (s *source) open(ctx context.Context, c *cli, region, acct string) (*openAccount, error) {
 	if s.snapshot != "" {
 		snap, err := readSnapshot(c, s.snapshot)
 		if err != nil {
@@ -148,7 +174,7 @@ func (s *source) open(ctx context.Context, c *cli, region string) (*openAccount,
 		}
 		return &openAccount{snap: snap}, nil
 	}
-	cfg, err := loadConfig(ctx, region)
+	cfg, err := s.role.config(ctx, region, acct)
 	if err != nil {
 		return nil, err
 	}

@@ -175,3 +175,44 @@ func TestLiveDiagnoseAndCollect(t *testing.T) {
 		t.Errorf("offline diagnosis of the collected snapshot (exit %d) differs from the live one:\n%s\nlive:\n%s", offline.code, offline.stdout, live.stdout)
 	}
 }
+
+// TestLiveRoleName: --role-name reads the event's account through the role,
+// not the caller's: the same event said to come from another account finds
+// nothing of the world seeded in the caller's, and the same account through
+// the role (moto's AssumeRole acts in the role's account) finds the cause.
+func TestLiveRoleName(t *testing.T) {
+	useMoto(t)
+	dir := t.TempDir()
+	ev := seedPublicSubnetService(t)
+	other := strings.ReplaceAll(string(ev), motoAccount, "222233334444")
+	for name, tc := range map[string]struct {
+		event, cause string
+		routeStatus  string
+	}{
+		"own account through the role":     {string(ev), "network.public-ip", "pass"},
+		"another account through the role": {other, "image.repository", "error"}, // its repository does not exist there either
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+			if err := os.WriteFile(path, []byte(tc.event), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PULLMEDIC_ROLE_NAME", "pullmedic-reader")
+			r := runCLI(t, "", "diagnose", "--event", path, "--format", "json")
+			var rep report.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("exit %d, %v, stderr: %s", r.code, err, r.stderr)
+			}
+			if got := aws.ToString(rep.Cause); got != tc.cause {
+				t.Errorf("cause %q, want %q", got, tc.cause)
+			}
+			if fd, _ := rep.Finding("network.route"); string(fd.Status) != tc.routeStatus {
+				t.Errorf("network.route = %s (%s), want %s", fd.Status, fd.Message, tc.routeStatus)
+			}
+		})
+	}
+	if r := runCLI(t, "", "collect", "--cluster", "shop", "--task", "abc", "--out", filepath.Join(dir, "s.json"), "--role-name", "pullmedic-reader"); r.code != exitBadInput ||
+		!strings.Contains(r.stderr, "--role-name needs the task's account") {
+		t.Errorf("collect by names with --role-name: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -77,7 +77,8 @@ func (p *preflight) run(ctx context.Context, c *cli) error {
 	if err := p.output.check(); err != nil {
 		return err
 	}
-	acct, err := p.open(ctx, c, cmp.Or(p.region, arnRegion(p.cluster), arnRegion(p.service)))
+	acct, err := p.open(ctx, c, cmp.Or(p.region, arnPart(p.cluster).Region, arnPart(p.service).Region),
+		cmp.Or(arnPart(p.cluster).AccountID, arnPart(p.service).AccountID))
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (p *preflight) run(ctx context.Context, c *cli) error {
 	// A snapshot's region is in its header, else in the service's ARN.
 	region := acct.cfg.Region
 	if acct.snap != nil {
-		region = cmp.Or(acct.snap.Region, arnRegion(aws.ToString(svc.ServiceArn)))
+		region = cmp.Or(acct.snap.Region, arnPart(aws.ToString(svc.ServiceArn)).Region)
 	}
 	task, err := plannedTask(svc, td, region)
 	if err != nil {
@@ -314,13 +315,10 @@ func heldList(held []string) string {
 	return strings.Join(held, ", ")
 }
 
-// arnRegion is the region of an ARN, or "" when s is a name.
-func arnRegion(s string) string {
-	a, err := arn.Parse(s)
-	if err != nil {
-		return ""
-	}
-	return a.Region
+// arnPart is an ARN taken apart; the zero ARN when s is a name.
+func arnPart(s string) arn.ARN {
+	a, _ := arn.Parse(s) // the zero ARN for a name
+	return a
 }
 
 // lastPart is the name at the end of an ARN (cluster/NAME, task-definition/FAMILY:REV).

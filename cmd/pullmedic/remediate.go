@@ -131,13 +131,13 @@ func (r *remediation) applyFixes(ctx context.Context, c *cli) error {
 		return err
 	}
 	task.Region = r.in.regionFor(task) // the live view reads in the task's region
-	tgt, err := openTarget(ctx, c, r.in.snapshot, task.Region)
+	tgt, err := openTarget(ctx, c, r.in.snapshot, task.Region, task.Account, r.in.role)
 	if err != nil {
 		return err
 	}
 	o := fix.Options{View: tgt.view, Writer: tgt.writer, Force: r.force, Who: cliUser()}
 	if r.table != "" {
-		o.Store = state.NewLedger(dynamodb.NewFromConfig(tgt.cfg), r.table)
+		o.Store = state.NewLedger(dynamodb.NewFromConfig(tgt.home), r.table)
 	}
 	c.progressf("remediating…")
 	res, err := fix.Remediate(ctx, o, task)
@@ -244,13 +244,15 @@ func countStatus(res *fix.Result, st fix.Status) int {
 
 // target is the account a command changes: a snapshot in memory, or the live account.
 type target struct {
-	snap   *account.Snapshot // nil when live
-	cfg    aws.Config        // live only
+	snap *account.Snapshot // nil when live
+	// home is the caller's own configuration, where the state table is:
+	// live only, as the task's account may be reached through --role-name.
+	home   aws.Config
 	view   account.View
 	writer fix.Undoer
 }
 
-func openTarget(ctx context.Context, c *cli, snapshot, region string) (*target, error) {
+func openTarget(ctx context.Context, c *cli, snapshot, region, acct string, r role) (*target, error) {
 	if snapshot != "" {
 		snap, err := readSnapshot(c, snapshot)
 		if err != nil {
@@ -260,11 +262,15 @@ func openTarget(ctx context.Context, c *cli, snapshot, region string) (*target, 
 		// diagnosis sees what the writer changed in it.
 		return &target{snap: snap, view: account.SnapshotView{Snap: snap}, writer: fix.NewSnapshotWriter(snap)}, nil
 	}
-	cfg, err := loadConfig(ctx, region)
+	home, err := loadConfig(ctx, region)
 	if err != nil {
 		return nil, err
 	}
-	return &target{cfg: cfg, view: account.NewLive(cfg), writer: fix.NewLiveUndoer(cfg)}, nil
+	cfg, err := r.config(ctx, region, acct)
+	if err != nil {
+		return nil, err
+	}
+	return &target{home: home, view: account.NewLive(cfg), writer: fix.NewLiveUndoer(cfg)}, nil
 }
 
 func (t *target) saveSnapshot(c *cli, path string) error {

@@ -55,12 +55,14 @@ Examples:
 		fs.StringVar(&u.snapshot, "snapshot", "", "revert the change in `SNAP.json`, offline, instead of the live account")
 		fs.StringVar(&u.out, "out", "", "with --snapshot: write the reverted snapshot to `NEW_SNAP.json` (required)")
 		fs.StringVar(&u.region, "region", "", "AWS `region` of the table and the account, instead of the change's task's")
+		u.role.addFlag(fs)
 		return u.run
 	},
 }
 
 type undoing struct {
 	change, changes, table, snapshot, out, region string
+	role
 }
 
 func (u *undoing) run(ctx context.Context, c *cli) error {
@@ -77,7 +79,7 @@ func (u *undoing) run(ctx context.Context, c *cli) error {
 		return err
 	}
 	task, _ := arn.Parse(ch.Why.Task) // the zero ARN, without a region, if it is none
-	tgt, err := openTarget(ctx, c, u.snapshot, cmp.Or(u.region, task.Region))
+	tgt, err := openTarget(ctx, c, u.snapshot, cmp.Or(u.region, task.Region), task.AccountID, u.role)
 	if err != nil {
 		return err
 	}
