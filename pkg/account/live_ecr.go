@@ -87,7 +87,7 @@ func (c *collector) describeImage(ctx context.Context, client ECRAPI, ref event.
 	if c.f.ECR.Images == nil {
 		c.f.ECR.Images = map[string][]ecrtypes.ImageDetail{}
 	}
-	c.f.ECR.Images[ref.Repository] = append(c.f.ECR.Images[ref.Repository], images...)
+	c.f.ECR.Images[ecrKey(RepoOf(ref))] = append(c.f.ECR.Images[ecrKey(RepoOf(ref))], images...)
 	var next []read
 	for _, d := range images {
 		if IsImageIndex(aws.ToString(d.ImageManifestMediaType)) {
@@ -134,7 +134,7 @@ func (c *collector) batchGetImage(ctx context.Context, client ECRAPI, ref event.
 	if c.f.ECR.ImageManifests == nil {
 		c.f.ECR.ImageManifests = map[string][]ecrtypes.Image{}
 	}
-	c.f.ECR.ImageManifests[ref.Repository] = append(c.f.ECR.ImageManifests[ref.Repository], out.Images...)
+	c.f.ECR.ImageManifests[ecrKey(RepoOf(ref))] = append(c.f.ECR.ImageManifests[ecrKey(RepoOf(ref))], out.Images...)
 }
 
 // cacheRuleReads reads each registry's pull-through cache rules at most once
@@ -206,7 +206,7 @@ func (c *collector) getRepositoryPolicy(ctx context.Context, client ECRAPI, ref 
 	if c.f.ECR.RepositoryPolicies == nil {
 		c.f.ECR.RepositoryPolicies = map[string]string{}
 	}
-	c.f.ECR.RepositoryPolicies[ref.Repository] = aws.ToString(out.PolicyText)
+	c.f.ECR.RepositoryPolicies[ecrKey(RepoOf(ref))] = aws.ToString(out.PolicyText)
 }
 
 func (c *collector) sortECR() {

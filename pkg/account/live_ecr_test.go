@@ -152,7 +152,7 @@ func TestCollectImageIndex(t *testing.T) {
 			if n := calls.Count("BatchGetImage"); n != tt.fetched {
 				t.Errorf("BatchGetImage called %d times, want %d", n, tt.fetched)
 			}
-			if len(f.ECR.ImageManifests["web"]) != tt.fetched {
+			if len(f.ImageManifests(webRepo)) != tt.fetched {
 				t.Errorf("image manifests = %+v", f.ECR.ImageManifests)
 			}
 			if fd := verdicts(f)["image.platform"]; fd.Status != tt.platform {

@@ -29,6 +29,12 @@ import (
 	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
+// The repositories of the full and the typical task's images.
+var (
+	appRepo = account.RepoKey{Account: accountID, Region: imageRegion, Name: "app"}
+	webRepo = account.RepoKey{Account: accountID, Region: taskRegion, Name: "web"}
+)
+
 func collect(t *testing.T, v account.View, task *event.Task) *account.Facts {
 	t.Helper()
 	f, err := v.Collect(context.Background(), task)
@@ -172,13 +178,13 @@ func testFull(t *testing.T, fx *fixture) {
 	}
 
 	// ECR, read in the image's region.
-	if r := f.Repository(accountID, "app"); r == nil {
+	if r := f.Repository(appRepo); r == nil {
 		t.Errorf("repository app not collected: %+v", f.ECR.Repositories)
 	}
-	if imgs := f.ECR.Images["app"]; len(imgs) != 1 || !slices.Contains(imgs[0].ImageTags, "1.0") {
+	if imgs := f.Images(appRepo); len(imgs) != 1 || !slices.Contains(imgs[0].ImageTags, "1.0") {
 		t.Errorf("images of app = %+v", imgs)
 	}
-	if p := f.ECR.RepositoryPolicies["app"]; !strings.Contains(p, "ecr:BatchGetImage") {
+	if p := f.RepositoryPolicy(appRepo); !strings.Contains(p, "ecr:BatchGetImage") {
 		t.Errorf("repository policy = %q", p)
 	}
 
@@ -202,10 +208,10 @@ func testVariations(t *testing.T, fx *fixture) {
 			name: "typical",
 			task: fx.typical,
 			check: func(t *testing.T, f *account.Facts) {
-				if f.Role(fx.typicalRole) == nil || len(f.IAM.Policies) != 1 || f.ECR.Images["web"] == nil {
+				if f.Role(fx.typicalRole) == nil || len(f.IAM.Policies) != 1 || f.Images(webRepo) == nil {
 					t.Errorf("role, policies or image missing: %+v %+v", f.IAM, f.ECR)
 				}
-				if _, ok := f.ECR.RepositoryPolicies["web"]; ok || len(f.Secrets.SecretsManager)+len(f.Secrets.SSMParameters) != 0 {
+				if f.RepositoryPolicy(webRepo) != "" || len(f.Secrets.SecretsManager)+len(f.Secrets.SSMParameters) != 0 {
 					t.Errorf("repository policy or secrets where there are none: %+v %+v", f.ECR, f.Secrets)
 				}
 			},
@@ -248,7 +254,7 @@ func testVariations(t *testing.T, fx *fixture) {
 			name: "unknown tag",
 			task: func() *event.Task { return fx.task(fx.fullTD, strings.Replace(fx.fullImage, ":1.0", ":9.9", 1)) },
 			check: func(t *testing.T, f *account.Facts) {
-				if f.Repository(accountID, "app") == nil || len(f.ECR.Images["app"]) != 0 {
+				if f.Repository(appRepo) == nil || len(f.Images(appRepo)) != 0 {
 					t.Errorf("ECR = %+v, want the repository and no image", f.ECR)
 				}
 			},
@@ -321,7 +327,7 @@ func testReadFailures(t *testing.T, fx *fixture) {
 			},
 			errs:  []account.Source{account.SrcRepository},
 			msg:   "ecr:DescribeRepositories app: AccessDeniedException: User is not authorized",
-			still: func(f *account.Facts) bool { return len(f.ECR.Images["app"]) == 1 && len(f.EC2.RouteTables) == 3 },
+			still: func(f *account.Facts) bool { return len(f.Images(appRepo)) == 1 && len(f.EC2.RouteTables) == 3 },
 		},
 		{
 			name: "route tables denied",

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
@@ -250,16 +249,6 @@ func DefaultPolicyDocument(p *iamtypes.ManagedPolicyDetail) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Repository returns an ECR repository by registry (account) and name; an empty registry matches any.
-func (f *Facts) Repository(registryID, name string) *ecrtypes.Repository {
-	for i, r := range f.ECR.Repositories {
-		if aws.ToString(r.RepositoryName) == name && (registryID == "" || aws.ToString(r.RegistryId) == "" || aws.ToString(r.RegistryId) == registryID) {
-			return &f.ECR.Repositories[i]
-		}
-	}
-	return nil
 }
 
 func eqARNOrName(arn, name, want string) bool {

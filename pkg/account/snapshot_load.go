@@ -90,6 +90,10 @@ func LoadSnapshot(name string, data []byte) (*Snapshot, error) {
 	if jerr != nil {
 		return nil, &SnapshotError{File: name, Msg: jerr.Error(), Err: jerr}
 	}
+	if err := s.canonicalECR(); err != nil {
+		err.File = name
+		return nil, err
+	}
 	return &s, nil
 }
 
@@ -229,6 +233,8 @@ func normalize(v any, t reflect.Type, p *jsonPath) (any, *SnapshotError) {
 		return nil, nil
 	case t.Kind() == reflect.Struct:
 		return normStruct(v, t, p)
+	case t == vpcAttributesType:
+		return normVPCAttributes(v, p)
 	case t.Kind() == reflect.Map:
 		return normMap(v, t, p)
 	case t.Kind() == reflect.Slice:
@@ -268,6 +274,23 @@ func normStruct(v any, t reflect.Type, p *jsonPath) (any, *SnapshotError) {
 	return out, nil
 }
 
+// checkElement refuses a list element that has keys but none of its type's:
+// output pasted a level too deep or too shallow would read as an empty
+// resource, which the rules take for one that exists and says nothing.
+func checkElement(v any, t reflect.Type, p *jsonPath) *SnapshotError {
+	obj, ok := v.(map[string]any)
+	if !ok || len(obj) == 0 || t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := jsonFields(t)
+	for k := range obj {
+		if _, known := fields[strings.ToLower(k)]; known {
+			return nil
+		}
+	}
+	return p.errorf("expected %s object, got an object with none of its keys (%s)", t.Name(), strings.Join(slices.Sorted(maps.Keys(obj)), ", "))
+}
+
 func normMap(v any, t reflect.Type, p *jsonPath) (any, *SnapshotError) {
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -284,14 +307,19 @@ func normMap(v any, t reflect.Type, p *jsonPath) (any, *SnapshotError) {
 	return out, nil
 }
 
+// normSlice reads an array, or for a snapshot list the AWS CLI output that
+// holds it (see cliOutputs).
 func normSlice(v any, t reflect.Type, p *jsonPath) (any, *SnapshotError) {
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, p.errorf("expected array, got %s", describe(v))
+	elems, paths, err := listElements(v, t, p)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]any, len(arr))
-	for i, e := range arr {
-		nv, err := normalize(e, t.Elem(), &jsonPath{parent: p, index: i})
+	out := make([]any, len(elems))
+	for i, e := range elems {
+		if err := checkElement(e, t.Elem(), paths[i]); err != nil {
+			return nil, err
+		}
+		nv, err := normalize(e, t.Elem(), paths[i])
 		if err != nil {
 			return nil, err
 		}

@@ -65,10 +65,11 @@ func TestReadSnapshotFileCLI(t *testing.T) {
 	if doc, ok := DefaultPolicyDocument(p); !ok || !strings.Contains(doc, `"ecr:BatchGetImage"`) {
 		t.Errorf("managed policy document = %q, %v", doc, ok)
 	}
-	if r := f.Repository("210987654321", "payments-api"); r == nil || r.ImageTagMutability != "IMMUTABLE" {
+	repo := RepoKey{Account: "210987654321", Region: "eu-west-1", Name: "payments-api"}
+	if r := f.Repository(repo); r == nil || r.ImageTagMutability != "IMMUTABLE" {
 		t.Errorf("repository = %+v", r)
 	}
-	if imgs := s.ECR.Images["payments-api"]; len(imgs) != 1 || imgs[0].ImageTags[0] != "2026.10.02" || aws.ToInt64(imgs[0].ImageSizeInBytes) != 48211044 {
+	if imgs := f.Images(repo); len(imgs) != 1 || imgs[0].ImageTags[0] != "2026.10.02" || aws.ToInt64(imgs[0].ImageSizeInBytes) != 48211044 {
 		t.Errorf("images = %+v", imgs)
 	}
 	if len(s.Secrets.SecretsManager) != 1 || s.Secrets.SSMParameters[0].Version != 3 {
@@ -108,7 +109,7 @@ func TestLoadSnapshotNormalizes(t *testing.T) {
 		{"policy version object", `"iam":{"Policies":[{"PolicyVersionList":[{"Document":{"Version":"2012-10-17","Statement":[]}}]}]}`,
 			func(s *Snapshot) any { return aws.ToString(s.IAM.Policies[0].PolicyVersionList[0].Document) }, `{"Statement":[],"Version":"2012-10-17"}`},
 		{"repository policy object", `"ecr":{"repositoryPolicies":{"app":{"Version":"2012-10-17"}}}`,
-			func(s *Snapshot) any { return s.ECR.RepositoryPolicies["app"] }, `{"Version":"2012-10-17"}`},
+			func(s *Snapshot) any { return s.RepositoryPolicy(RepoKey{Name: "app"}) }, `{"Version":"2012-10-17"}`},
 		{"number where SDK has string", `"ecs":{"taskDefinitions":[{"cpu":256,"memory":512.0}]}`,
 			func(s *Snapshot) any {
 				return aws.ToString(s.ECS.TaskDefinitions[0].Cpu) + "/" + aws.ToString(s.ECS.TaskDefinitions[0].Memory)
@@ -172,7 +173,7 @@ func TestLoadSnapshotErrors(t *testing.T) {
 		{"timestamp type", string(doc(`"ec2":{"natGateways":[{"CreateTime":true}]}`)),
 			`snap.json: ec2.natGateways[0].CreateTime: expected timestamp (ISO-8601 string or epoch seconds), got boolean true`},
 		{"timestamp range", string(doc(`"ec2":{"natGateways":[{"CreateTime":1e300}]}`)), `snap.json: ec2.natGateways[0].CreateTime: timestamp number 1e300 is out of range`},
-		{"array expected", string(doc(`"ec2":{"subnets":{"SubnetId":"subnet-1"}}`)), `snap.json: ec2.subnets: expected array, got object`},
+		{"array expected", string(doc(`"ec2":{"subnets":{"SubnetId":"subnet-1"}}`)), "snap.json: ec2.subnets: expected an array of Subnet, or the whole output of `aws ec2 describe-subnets` ({\"Subnets\": [...]}), got object"},
 		{"object expected", string(doc(`"ecs":[]`)), `snap.json: ecs: expected object, got array`},
 		{"string expected", string(doc(`"iam":{"RoleDetailList":[{"RoleName":true}]}`)), `snap.json: iam.RoleDetailList[0].RoleName: expected string, got boolean true`},
 		{"number expected", string(doc(`"ec2":{"subnets":[{"AvailableIpAddressCount":[]}]}`)),

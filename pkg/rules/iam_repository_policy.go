@@ -44,7 +44,7 @@ func checkRepositoryPolicy(f *account.Facts) Finding {
 	for _, c := range images {
 		repo, repoARN := c.Ref.Repository, repositoryARN(f, c.Ref)
 		cross := c.Ref.ECRAccount != acct
-		text := f.ECR.RepositoryPolicies[repo]
+		text := f.RepositoryPolicy(account.RepoOf(c.Ref))
 		if text == "" {
 			checked[repoARN] = "no repository policy"
 			if cross {

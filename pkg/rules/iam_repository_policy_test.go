@@ -20,7 +20,7 @@ func TestIAMRepositoryPolicy(t *testing.T) {
 		if doc == "" {
 			return with(ixFacts, ixSetImage(ixXImage))
 		}
-		return with(ixFacts, ixThen(ixSetImage(ixXImage), repoPolicy("shared/base", doc)))
+		return with(ixFacts, ixThen(ixSetImage(ixXImage), repoPolicy("444455556666/eu-west-1/shared/base", doc)))
 	}
 	runRuleCases(t, IAMRepositoryPolicy, []ruleCase{
 		{name: "same account without policy passes", facts: ixFacts, status: Pass, msg: "let " + ixRoleARN + " pull",
@@ -66,12 +66,14 @@ func TestIAMRepositoryPolicyConditions(t *testing.T) {
 		ownAcct  = `{"Statement":[{"Sid":"Shop","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}`
 	)
 	// On the network fixtures the image is api, of the task's own account;
-	// shared/base is in account 444455556666.
+	// shared/base is in account 444455556666, so its key says so.
 	own := func(doc string) func(*account.Facts) {
 		return func(f *account.Facts) { f.ECR.RepositoryPolicies = map[string]string{"api": doc} }
 	}
 	shared := func(doc string) func(*account.Facts) {
-		return ixThen(ixSetImage(ixXImage), func(f *account.Facts) { f.ECR.RepositoryPolicies = map[string]string{"shared/base": doc} })
+		return ixThen(ixSetImage(ixXImage), func(f *account.Facts) {
+			f.ECR.RepositoryPolicies = map[string]string{"444455556666/eu-west-1/shared/base": doc}
+		})
 	}
 	runRuleCases(t, IAMRepositoryPolicy, []ruleCase{
 		{name: "deny outside the endpoint fails a pull through NAT", facts: with(natVPC, own(onlyVpce)), status: Fail,

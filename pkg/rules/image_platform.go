@@ -70,8 +70,8 @@ func noManifest(target containerImage, platform, source string, ev map[string]an
 // platformFromIndex judges an ECR image by its index, the list of platforms a
 // multi-platform image has. ok is false when no index is known.
 func platformFromIndex(f *account.Facts, target containerImage, want, build, source string, ev map[string]any) (fd Finding, ok bool) {
-	d := findImage(f.ECR.Images[target.Ref.Repository], target.Ref)
-	m := findManifest(f.ECR.ImageManifests[target.Ref.Repository], target.Ref, d)
+	d := findImage(f.Images(account.RepoOf(target.Ref)), target.Ref)
+	m := findManifest(f.ImageManifests(account.RepoOf(target.Ref)), target.Ref, d)
 	if m == nil {
 		if d == nil || !account.IsImageIndex(aws.ToString(d.ImageManifestMediaType)) {
 			return Finding{}, false

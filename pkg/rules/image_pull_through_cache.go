@@ -41,8 +41,8 @@ func checkPullThroughCache(f *account.Facts) Finding {
 		if rule == nil {
 			continue
 		}
-		exists := f.Repository(c.Ref.ECRAccount, c.Ref.Repository) != nil
-		if exists && findImage(f.ECR.Images[c.Ref.Repository], c.Ref) != nil {
+		exists := f.Repository(account.RepoOf(c.Ref)) != nil
+		if exists && findImage(f.Images(account.RepoOf(c.Ref)), c.Ref) != nil {
 			continue // cached: the pull is served from the repository
 		}
 		if fd, failed := readFailed(f, account.SrcRepository, account.SrcImages); failed {

@@ -27,7 +27,7 @@ func checkRepository(f *account.Facts) Finding {
 		if !c.Ref.IsECR() {
 			continue
 		}
-		if f.Repository(c.Ref.ECRAccount, c.Ref.Repository) != nil {
+		if f.Repository(account.RepoOf(c.Ref)) != nil {
 			found, existing = append(found, repositoryARN(f, c.Ref)), append(existing, c.Image)
 			continue
 		}

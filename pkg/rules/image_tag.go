@@ -38,7 +38,7 @@ func checkTag(f *account.Facts) Finding {
 				nonECR = c.label()
 			}
 			continue
-		case f.Repository(c.Ref.ECRAccount, c.Ref.Repository) == nil:
+		case f.Repository(account.RepoOf(c.Ref)) == nil:
 			// Missing, or unread: only a read that worked says which.
 			if fd, failed := readFailed(f, account.SrcRepository); failed {
 				return fd
@@ -48,7 +48,7 @@ func checkTag(f *account.Facts) Finding {
 		if fd, failed := readFailed(f, account.SrcImages); failed {
 			return fd
 		}
-		details := f.ECR.Images[c.Ref.Repository]
+		details := f.Images(account.RepoOf(c.Ref))
 		d := findImage(details, c.Ref)
 		if d == nil {
 			return Finding{Status: Fail,

@@ -158,7 +158,11 @@ var variants = []variant{
 		edit: func(d *doc) {
 			// The image still names the region it was first pushed to, while
 			// the service moved to eu-west-1, whose endpoints serve only eu-west-1.
+			// The repository is in us-east-1 too: its ARN says so.
 			d.image("111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/ledger:2026.03.1")
+			d.set("ecr.repositories[0].repositoryArn", "arn:aws:ecr:us-east-1:111122223333:repository/payments/ledger")
+			d.set("ecr.repositories[0].repositoryUri", "111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/ledger")
+			d.set("ecr.repositories[0].encryptionConfiguration.kmsKey", "arn:aws:kms:us-east-1:111122223333:key/1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b")
 		}},
 
 	// --- dns ---
