@@ -6,13 +6,14 @@ LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.no
 FUZZTIME ?= 10s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build build-DiagnoseFunction build-RemediateFunction test bench fuzz lint clean
+.PHONY: help build build-DiagnoseFunction build-RemediateFunction build-ApproveFunction test bench fuzz lint clean
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
 
-build: ## both Lambda bootstraps (linux/arm64) into bin/, and the CLI for this machine
+build: ## the Lambda bootstraps (linux/arm64) into bin/, and the CLI for this machine
 	$(LAMBDA_BUILD) -o bin/diagnose/bootstrap ./functions/diagnose
 	$(LAMBDA_BUILD) -o bin/remediate/bootstrap ./functions/remediate
+	$(LAMBDA_BUILD) -o bin/approve/bootstrap ./functions/approve
 	$(GO) build -trimpath -o bin/pullmedic ./cmd/pullmedic
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
@@ -26,6 +27,9 @@ build-DiagnoseFunction: ## (sam build) the diagnose bootstrap into ARTIFACTS_DIR
 
 build-RemediateFunction: ## (sam build) the remediate bootstrap into ARTIFACTS_DIR
 	$(call sam-build,remediate)
+
+build-ApproveFunction: ## (sam build) the approve bootstrap (Slack's Apply fix button) into ARTIFACTS_DIR
+	$(call sam-build,approve)
 
 # go test hides the skip messages of a package that passes, so the missing
 # tools are named before the tests and again after them (fatal under CI=true).

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pullmedic/pullmedic/internal/faultproxy"
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/approve"
 	"github.com/pullmedic/pullmedic/pkg/fix"
 	"github.com/pullmedic/pullmedic/pkg/notify"
 	"github.com/pullmedic/pullmedic/pkg/remediate"
@@ -326,7 +327,7 @@ func TestTemplateGrantsNoWildcardActions(t *testing.T) {
 		}
 	}
 	// Nothing revokes: undo is a person's act.
-	for _, fn := range []string{"DiagnoseFunction", "RemediateFunction"} {
+	for _, fn := range []string{"DiagnoseFunction", "RemediateFunction", "ApproveFunction"} {
 		for _, revoke := range []string{"ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"} {
 			if granted(revoke, templateGrants(t, fn)) {
 				t.Errorf("%s may %s", fn, revoke)
@@ -337,6 +338,9 @@ func TestTemplateGrantsNoWildcardActions(t *testing.T) {
 	for _, write := range []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ecs:UpdateService"} {
 		if granted(write, templateGrants(t, "DiagnoseFunction")) {
 			t.Errorf("diagnose may %s", write)
+		}
+		if granted(write, templateGrants(t, "ApproveFunction")) {
+			t.Errorf("approve may %s: a click only hands the request to remediate", write)
 		}
 		if !granted(write, templateGrants(t, "RemediateFunction")) {
 			t.Errorf("remediate may not %s", write)
@@ -397,6 +401,11 @@ func TestTemplateGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 			[]string{"kms:Decrypt"}),
 		"RemediateFunction": slices.Concat(common, apiActions[state.ItemStore]("dynamodb"),
 			apiActions[remediate.Publisher]("sns"), apiActions[fix.EC2API]("ec2"), apiActions[fix.ECSAPI]("ecs")),
+		// A Function URL's requests are synchronous: no failure queue, and no
+		// read of any account. It may decide approvals, invoke remediate and
+		// read its signing secret, and nothing else.
+		"ApproveFunction": slices.Concat([]string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			apiActions[state.ApprovalStore]("dynamodb"), apiActions[approve.Invoker]("lambda"), apiActions[notify.SecretsAPI]("secretsmanager")),
 	}
 	for fn, actions := range want {
 		code, grants := actionSet(actions), actionSet(templateGrants(t, fn))
@@ -427,8 +436,9 @@ func actionSet(actions []string) map[string]string {
 type stateFence map[string]bool
 
 // wantStateFence derives each function's fence from the code: its own key
-// prefixes (state.DiagnoseKeys, state.RemediateKeys) with every method of its
-// DynamoDB interface, and for diagnose GetItem of remediate's fixes#.
+// prefixes (state.DiagnoseKeys, state.RemediateKeys, state.ApproveKeys) with
+// every method of its DynamoDB interface, and for diagnose GetItem of
+// remediate's fixes# and PutItem of a new approval#.
 func wantStateFence() map[string]stateFence {
 	fence := func(prefixes []string, actions []string) stateFence {
 		f := stateFence{}
@@ -441,9 +451,11 @@ func wantStateFence() map[string]stateFence {
 	}
 	diagnose := fence(state.DiagnoseKeys, apiActions[state.DynamoDB]("dynamodb"))
 	maps.Copy(diagnose, fence([]string{state.PrefixFixes}, []string{"dynamodb:GetItem"}))
+	maps.Copy(diagnose, fence([]string{state.PrefixApproval}, []string{"dynamodb:PutItem"}))
 	return map[string]stateFence{
 		"DiagnoseFunction":  diagnose,
 		"RemediateFunction": fence(state.RemediateKeys, apiActions[state.ItemStore]("dynamodb")),
+		"ApproveFunction":   fence(state.ApproveKeys, apiActions[state.ApprovalStore]("dynamodb")),
 	}
 }
 
@@ -452,10 +464,12 @@ func wantStateFence() map[string]stateFence {
 // code names, and the fence admits no key of the other function's.
 func TestStateTableFencedByLeadingKeys(t *testing.T) {
 	// The fence separates the functions only if no prefix starts another.
-	for _, d := range state.DiagnoseKeys {
-		for _, r := range state.RemediateKeys {
-			if strings.HasPrefix(d, r) || strings.HasPrefix(r, d) {
-				t.Fatalf("key prefixes %q and %q overlap: no LeadingKeys pattern can tell them apart", d, r)
+	keys := map[string][]string{"DiagnoseFunction": state.DiagnoseKeys, "RemediateFunction": state.RemediateKeys, "ApproveFunction": state.ApproveKeys}
+	all := slices.Concat(state.DiagnoseKeys, state.RemediateKeys, state.ApproveKeys)
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) {
+				t.Fatalf("key prefixes %q and %q overlap: no LeadingKeys pattern can tell them apart", a, b)
 			}
 		}
 	}
@@ -502,11 +516,10 @@ func TestStateTableFencedByLeadingKeys(t *testing.T) {
 
 		// The same fence as IAM evaluates it (and as assertGranted applies it
 		// to the keys of the e2e run): a key under a prefix of the function's
-		// is allowed, one of the other function's is not, bar diagnose's read of fixes#.
-		own, other := state.DiagnoseKeys, state.RemediateKeys
-		if fn == "RemediateFunction" {
-			own, other = other, own
-		}
+		// is allowed, one of another function's is not, bar what the fence
+		// names (diagnose's read of fixes#, its put of a new approval#).
+		own := keys[fn]
+		other := slices.DeleteFunc(slices.Clone(all), func(p string) bool { return slices.Contains(own, p) })
 		allowed := func(action, key string) bool {
 			return slices.ContainsFunc(statements, func(st statement) bool { return st.allows(action, key) })
 		}
@@ -517,9 +530,8 @@ func TestStateTableFencedByLeadingKeys(t *testing.T) {
 				}
 			}
 			for _, p := range other {
-				readsFixes := fn == "DiagnoseFunction" && p == state.PrefixFixes && action == "dynamodb:GetItem"
-				if allowed(action, p+"c#s") != readsFixes {
-					t.Errorf("%s: %s on %sc#s allowed = %v, want %v", fn, action, p, !readsFixes, readsFixes)
+				if want := wantFence[strings.ToLower(action)+" "+p+"*"]; allowed(action, p+"c#s") != want {
+					t.Errorf("%s: %s on %sc#s allowed = %v, want %v", fn, action, p, !want, want)
 				}
 			}
 			for _, key := range []string{"", "other#c#s", "x" + own[0]} {

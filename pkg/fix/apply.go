@@ -130,7 +130,7 @@ func (r *run) begin(ctx context.Context, prev runRecord) error {
 func (r *run) intent(p pending) Change {
 	c := Change{
 		ChangeID: p.id, Action: p.action, Target: p.target, Cluster: p.cluster, Who: r.Who,
-		Why: Why{Rule: p.rule, Task: r.task.TaskArn}, When: r.now,
+		Why: Why{Rule: p.rule, Task: r.task.TaskArn, ApprovedBy: r.ApprovedBy}, When: r.now,
 	}
 	if p.action == rules.ActionPublicIP {
 		if cfg := serviceNetwork(r.facts.Service()); cfg != nil {

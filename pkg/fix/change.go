@@ -35,10 +35,13 @@ type Change struct {
 	SecurityGroupRuleIDs []string `json:"securityGroupRuleIds,omitempty"`
 }
 
-// Why a change was made.
+// Why a change was made. ApprovedBy is the person who approved it in Slack
+// ("slack:<user id>") on a cluster tagged "approve"; empty for a fix the
+// cluster's tag allowed unattended.
 type Why struct {
-	Rule string `json:"rule"`
-	Task string `json:"task"`
+	Rule       string `json:"rule"`
+	Task       string `json:"task"`
+	ApprovedBy string `json:"approvedBy,omitempty"`
 }
 
 // State is the changed resource's relevant state. A security group rule's

@@ -58,6 +58,10 @@ type Options struct {
 	DryRun bool
 	// Who is recorded on every change: the function ARN, or "cli:<user>".
 	Who string
+	// ApprovedBy is the person who approved this fix in Slack. On a cluster
+	// tagged "approve" only an approved request applies; it is recorded on
+	// every change (Why.ApprovedBy).
+	ApprovedBy string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxFixesPerDay is the circuit breaker's limit; 0 means DefaultMaxFixesPerDay.
@@ -226,6 +230,11 @@ func (r *run) optIn() rules.OptIn {
 	if r.Force {
 		opt = rules.OptIn{OptedIn: true, Mode: rules.ModeApply, Actions: allActions}
 	}
+	// The fresh tag must still ask for approval: a cluster switched off since
+	// the click is not changed.
+	if opt.Mode == rules.ModeApprove && r.ApprovedBy != "" {
+		opt.Mode = rules.ModeApply
+	}
 	if r.DryRun && opt.Mode == rules.ModeApply {
 		opt.Mode = rules.ModeDryRun
 	}
@@ -269,13 +278,17 @@ func (r *run) ruleOf(s rules.Step) string {
 	return ""
 }
 
+// ReasonNotPlanned refuses a requested step that a fresh diagnosis does not
+// plan: most often, someone fixed it meanwhile.
+const ReasonNotPlanned = "not in the plan of a fresh diagnosis"
+
 // refuseUnplanned reports the requested steps a fresh diagnosis does not plan.
 func (r *run) refuseUnplanned() {
 	for _, s := range r.Requested {
 		planned := slices.ContainsFunc(r.rep.Plan, func(p rules.Step) bool { return p.Action == s.Action && p.Target == s.Target })
 		if !planned {
 			r.Logger.Warn("requested step not in the fresh plan", "action", s.Action, "target", s.Target, "task", r.task.TaskArn)
-			r.add(ActionResult{Action: s.Action, Target: s.Target, Status: StatusRefused, Reason: "not in the plan of a fresh diagnosis"})
+			r.add(ActionResult{Action: s.Action, Target: s.Target, Status: StatusRefused, Reason: ReasonNotPlanned})
 		}
 	}
 }

@@ -52,7 +52,9 @@ type Notice struct {
 	// Unreadable is "cannot read account X: …" when the account's role could
 	// not be assumed or denied reads: the notice leads with it.
 	Unreadable string
-	Links      []Link
+	// Approval is set when the plan waits for a person's click in Slack.
+	Approval *Approval
+	Links    []Link
 }
 
 // Escalation says that pullmedic fixed this cause before and verified the

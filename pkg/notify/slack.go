@@ -47,6 +47,9 @@ func SlackMessage(n *Notice) *slack.WebhookMessage {
 	blocks = append(blocks, slack.NewContextBlock("", contextLine(n)...))
 	if n.Kind != Resolved && n.Report != nil {
 		blocks = append(blocks, diagnosis(n.Report, n.escalated())...)
+		if n.Approval != nil {
+			blocks = append(blocks, ApprovalBlocks(*n.Approval)...)
+		}
 	}
 	if len(n.Links) > 0 {
 		var links []string
@@ -205,7 +208,7 @@ func fixText(r *report.Report, cause rules.Finding, escalated bool, limit int) s
 		// Half the room at most, so the manual advice keeps the rest.
 		b.WriteString(fitLines("", lines, "\n", limit/2-b.Len()) + "\n")
 	}
-	allowed := func(s rules.Step) bool { return r.AutoFix.Allows(s.Action) }
+	allowed := func(s rules.Step) bool { return rules.Contains(r.AutoFix.Actions, s.Action) }
 	manual := true
 	switch {
 	case escalated:
@@ -213,8 +216,14 @@ func fixText(r *report.Report, cause rules.Finding, escalated bool, limit int) s
 	case r.AutoFix.Mode == rules.ModeDryRun && len(r.Plan) > 0:
 		fmt.Fprintf(&b, "Dry run (%s): nothing is changed. Auto-fix would apply:\n", code(rules.TagAutoFix+"=dry-run"))
 		steps(func(rules.Step) bool { return true })
+	case r.AutoFix.Mode == rules.ModeApprove && len(r.Plan) == 0:
+		// Nothing to approve: the manual step below is all there is.
 	case len(r.AutoFix.Actions) > 0:
-		fmt.Fprintf(&b, "Auto-fix (%s): the remediate function applies and then verifies:\n", code(rules.TagAutoFix))
+		if r.AutoFix.Mode == rules.ModeApprove {
+			fmt.Fprintf(&b, "Approve (%s): nothing is changed until an approver clicks *Apply fix*; then the remediate function diagnoses again, applies what still holds and verifies:\n", code(rules.TagAutoFix+"=approve"))
+		} else {
+			fmt.Fprintf(&b, "Auto-fix (%s): the remediate function applies and then verifies:\n", code(rules.TagAutoFix))
+		}
 		steps(allowed)
 		manual = false
 		for _, s := range r.Plan {
@@ -254,10 +263,17 @@ func (s *Slack) Notify(ctx context.Context, n *Notice) error {
 	if err != nil {
 		return err
 	}
+	return s.Post(ctx, hook, SlackMessage(n))
+}
+
+// Post sends one message to a Slack URL that takes a message body: the
+// incoming webhook, or an interaction's response_url (which updates the
+// message clicked), with the retries and deadlines described on Slack. URL
+// is not used.
+func (s *Slack) Post(ctx context.Context, hook string, msg *slack.WebhookMessage) error {
 	client := cmp.Or(s.HTTP, http.DefaultClient)
 	attempts := cmp.Or(max(s.Attempts, 0), 5)
 	backoff := cmp.Or(max(s.Backoff, 0), 500*time.Millisecond)
-	msg := SlackMessage(n)
 	for attempt := 1; ; attempt++ {
 		err := s.post(ctx, hook, client, msg)
 		if err == nil {

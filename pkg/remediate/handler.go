@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/slack-go/slack"
 
 	"github.com/pullmedic/pullmedic/internal/lambdamain"
 	"github.com/pullmedic/pullmedic/pkg/account"
@@ -55,6 +56,15 @@ type Handler struct {
 	Metrics *notify.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Slack posts the outcome of a fix approved in Slack to the message it
+	// was approved in (the request's responseUrl); nil means a notify.Slack
+	// with its defaults.
+	Slack Replier
+}
+
+// Replier posts a message to a Slack response_url; *notify.Slack implements it.
+type Replier interface {
+	Post(ctx context.Context, url string, msg *slack.WebhookMessage) error
 }
 
 // budgetMargin is kept back from the Lambda deadline: time to release the
@@ -104,21 +114,63 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*fix.Res
 	}
 	res, err := fix.Remediate(ctx, fix.Options{
 		View: h.View, Writer: writer, Store: h.Store, DryRun: req.Mode != "",
-		Who: who, Now: h.Now, MaxFixesPerDay: h.MaxFixesPerDay, Requested: req.Plan, Logger: log,
+		Who: who, ApprovedBy: req.ApprovedBy, Now: h.Now, MaxFixesPerDay: h.MaxFixesPerDay, Requested: req.Plan, Logger: log,
 	}, task)
 	if res != nil {
 		h.count(res)
 	}
 	if err != nil {
 		log.Error("remediation failed; Lambda retries it", "task", task.TaskArn, "err", err)
+		h.reply(ctx, log, req, notify.RemediationFailedReply(notify.ApprovalSubject{Cluster: task.ClusterName(), Group: task.Group}, req.ApprovedBy, err))
 		return nil, err
 	}
 	if req.Cause != "" && req.Cause != aws.ToString(res.Before.Cause) {
 		log.Warn("cause differs from the request", "requested", req.Cause, "fresh", aws.ToString(res.Before.Cause), "task", task.TaskArn)
 	}
 	log.Info("remediation result", "result", res)
+	// Before publishing: when the publish fails, the retry answers the same
+	// message again, which replaces it with the same outcome.
+	h.reply(ctx, log, req, notify.RemediationReply(res, req.ApprovedBy, h.undo(task)))
 	return res, h.publish(ctx, task, res)
 }
+
+// undo returns the command that reverts one of the task's changes, "" when
+// there is no table to read its record from.
+func (h *Handler) undo(task *event.Task) func(changeID string) string {
+	return func(id string) string {
+		if h.Table == "" {
+			return ""
+		}
+		undo := "pullmedic undo --change " + id + " --table " + h.Table + " --region " + task.Region
+		if h.WriterFor != nil {
+			// The person runs it with credentials for the member account.
+			undo += "   # in account " + task.Account
+		}
+		return undo
+	}
+}
+
+// reply replaces the Slack message a fix was approved in with what became
+// of it, when the request came from a click (approve mode). A reply that
+// fails is logged, not retried: the fix is done, and the topic has the result.
+func (h *Handler) reply(ctx context.Context, log *slog.Logger, req *fix.Request, msg *slack.WebhookMessage) {
+	if req.ResponseURL == "" {
+		return
+	}
+	poster := h.Slack
+	if poster == nil {
+		poster = &notify.Slack{}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTime)
+	defer cancel()
+	if err := poster.Post(ctx, req.ResponseURL, msg); err != nil {
+		log.Error("cannot post the outcome to Slack", "approvedBy", req.ApprovedBy, "err", err)
+	}
+}
+
+// replyTime bounds the reply to Slack: it runs in the budget's margin too,
+// since a failure is worth telling the person who clicked.
+const replyTime = 5 * time.Second
 
 // count emits the metrics of a result: changes made, and requests or steps
 // refused by grounding or the guard rails.
@@ -160,17 +212,7 @@ func (h *Handler) publish(ctx context.Context, task *event.Task, res *fix.Result
 	}
 	var text strings.Builder
 	// A strings.Builder does not fail.
-	_ = res.WriteText(&text, "", func(id string) string {
-		if h.Table == "" {
-			return ""
-		}
-		undo := "pullmedic undo --change " + id + " --table " + h.Table + " --region " + task.Region
-		if h.WriterFor != nil {
-			// The person runs it with credentials for the member account.
-			undo += "   # in account " + task.Account
-		}
-		return undo
-	})
+	_ = res.WriteText(&text, "", h.undo(task))
 	cause, severity := cmp.Or(aws.ToString(res.Before.Cause), "none"), string(rules.Info)
 	if r, ok := rules.ByID(cause); ok {
 		severity = string(r.Severity)

@@ -10,6 +10,10 @@ const (
 	ModeOff    = "off"
 	ModeDryRun = "dry-run"
 	ModeApply  = "apply"
+	// ModeApprove plans like "enabled" but applies only what a person approves
+	// in Slack: diagnose posts the plan with buttons instead of handing it to
+	// remediate, and remediate applies only a request that carries the approver.
+	ModeApprove = "approve"
 )
 
 // OptIn is what a cluster's pullmedic:auto-fix tag permits.
@@ -22,9 +26,10 @@ type OptIn struct {
 // defaultActions are what "enabled" allows: everything but egress, which must be named.
 var defaultActions = []string{ActionAllowFromTask, ActionPublicIP}
 
-// ParseOptIn reads the tag value. "enabled", "dry-run", or a comma-separated
-// list of action names; case and spaces around words are forgiven. Anything
-// else, or no tag, is off: a typo must never widen what pullmedic may change.
+// ParseOptIn reads the tag value. "enabled", "dry-run", "approve", or a
+// comma-separated list of action names; case and spaces around words are
+// forgiven. Anything else, or no tag, is off: a typo must never widen what
+// pullmedic may change.
 func ParseOptIn(value string, present bool) OptIn {
 	off := OptIn{Mode: ModeOff, Actions: []string{}}
 	if !present {
@@ -36,6 +41,8 @@ func ParseOptIn(value string, present bool) OptIn {
 		return OptIn{OptedIn: true, Mode: ModeApply, Actions: append([]string{}, defaultActions...)}
 	case "dry-run":
 		return OptIn{OptedIn: true, Mode: ModeDryRun, Actions: append([]string{}, defaultActions...)}
+	case "approve":
+		return OptIn{OptedIn: true, Mode: ModeApprove, Actions: append([]string{}, defaultActions...)}
 	}
 	var actions []string
 	for _, part := range strings.Split(v, ",") {

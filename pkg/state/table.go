@@ -12,6 +12,7 @@
 //	fixes#<cluster>#<service>            applied fixes, for the circuit breaker
 //	change#<changeId>                    audit record of one change (write-ahead)
 //	run#<requestId>                      the changes one remediate request made
+//	approval#<approvalId>                a fix plan waiting for a person's click in Slack (approvals.go)
 //
 // <cluster> is <account>#<region>#<name> (Cluster), and a notice ID starts
 // with it: a hub serves many accounts and regions, whose cluster names repeat.
@@ -19,6 +20,8 @@
 // The diagnose function writes only the first three and reads fixes#; the
 // remediate function only the last four. template.yaml fences each role to
 // its own prefixes (dynamodb:LeadingKeys), from DiagnoseKeys and RemediateKeys.
+// approval# is the approve function's (ApproveKeys): diagnose only puts a new
+// approval there, approve only records the decision on it.
 package state
 
 import (
@@ -41,6 +44,7 @@ const (
 	PrefixFixes    = "fixes#"
 	PrefixChange   = "change#"
 	PrefixRun      = "run#"
+	PrefixApproval = "approval#"
 )
 
 // DiagnoseKeys are the prefixes the diagnose function writes; it also reads
@@ -49,6 +53,10 @@ var DiagnoseKeys = []string{PrefixEvent, PrefixDedupe, PrefixDelivery}
 
 // RemediateKeys are the prefixes the remediate function reads and writes.
 var RemediateKeys = []string{PrefixLock, PrefixFixes, PrefixChange, PrefixRun}
+
+// ApproveKeys are the prefixes the approve function writes (UpdateItem
+// only); the diagnose function also puts new items under PrefixApproval.
+var ApproveKeys = []string{PrefixApproval}
 
 // ItemStore is the part of the DynamoDB client a Ledger uses: the remediate
 // function's calls, and all its role is granted.

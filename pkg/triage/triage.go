@@ -50,6 +50,7 @@ type State interface {
 	RecentFixes(ctx context.Context, cluster state.Cluster, service string) ([]state.Fix, error)
 	Delivered(ctx context.Context, noticeID, channel string) (bool, error)
 	MarkDelivered(ctx context.Context, noticeID, channel string) error
+	PutApproval(ctx context.Context, a *state.Approval) error
 }
 
 // Invoker is the part of the Lambda client that starts the remediate function.
@@ -174,6 +175,9 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 		return nil
 	}
 	n, err := h.diagnose(ctx, log, task, key, p.w)
+	if err == nil && fixable(p.w, n) && awaitsApproval(n) {
+		err = h.askApproval(ctx, log, raw, p.w, n)
+	}
 	if err == nil {
 		err = h.notify(ctx, log, p.w, n)
 	}
@@ -181,7 +185,7 @@ func (h *Handler) stoppedTask(ctx context.Context, raw json.RawMessage, task *ev
 		h.rollback(ctx, log, p)
 		return err
 	}
-	if !fixable(p.w, n) {
+	if !fixable(p.w, n) || awaitsApproval(n) {
 		return nil
 	}
 	if err := h.handOff(ctx, raw, n.Report); err != nil {
@@ -349,7 +353,7 @@ func cleared(r *report.Report) bool {
 func (h *Handler) handOff(ctx context.Context, raw json.RawMessage, rep *report.Report) error {
 	ctx, cancel := context.WithTimeout(ctx, handOffStep)
 	defer cancel()
-	payload, err := json.Marshal(fix.Request{Event: raw, Plan: rep.Plan, Cause: aws.ToString(rep.Cause)})
+	payload, err := json.Marshal(remediateRequest(raw, rep))
 	if err != nil {
 		return fmt.Errorf("encode remediate request: %w", err)
 	}
