@@ -19,44 +19,56 @@ import (
 // wantCause is each scenario's root cause ("" for none). It is kept apart from
 // the goldens, so regenerating a golden cannot hide a wrong cause.
 var wantCause = map[string]string{
-	"healthy-nat":                          "",
-	"healthy-endpoints":                    "",
-	"healthy-cross-account":                "",
-	"custom-dhcp-resolvers":                "dns.dhcp-options", // likely: custom resolvers can only warn
-	"tgw-default-route-timeout":            "network.route",    // likely: the path past the transit gateway is unseen
-	"healthy-transient-registry-error":     "",
-	"public-subnet-no-public-ip":           "network.public-ip",
-	"standalone-task-public-subnet":        "network.public-ip",
-	"no-route":                             "network.route",
-	"nat-failed":                           "network.route",
-	"blackhole-route":                      "network.route",
-	"missing-ecr-dkr-endpoint":             "network.vpc-endpoints",
-	"old-platform-dockerhub-via-endpoints": "network.vpc-endpoints",
-	"ecr-other-region-via-endpoints":       "network.vpc-endpoints",
-	"endpoint-sg-missing-443":              "network.endpoint-sg",
-	"task-sg-no-egress":                    "network.task-sg-egress",
-	"nacl-blocks-ephemeral":                "network.nacl",
-	"s3-endpoint-policy-denies":            "network.endpoint-policy",
-	"vpc-dns-disabled":                     "dns.vpc-dns",
-	"dhcp-no-dns-servers":                  "dns.dhcp-options",
-	"no-execution-role":                    "iam.execution-role",
-	"role-missing-ecr-pull":                "iam.ecr-pull",
-	"explicit-deny-boundary":               "iam.ecr-pull",
-	"cross-account-no-repo-policy":         "iam.repository-policy",
-	"secret-access-denied":                 "iam.secrets",
-	"repo-missing":                         "image.repository",
-	"tag-missing":                          "image.tag",
-	"wrong-platform":                       "image.platform",
-	"dockerhub-rate-limit":                 "image.registry-rate-limit",
-	"private-registry-no-creds":            "image.registry-auth",
-	"repo-policy-denies-outside-vpce":      "iam.repository-policy",
-	"pull-through-cache-first-pull":        "image.pull-through-cache",
-	"image-index-missing-arch":             "image.platform",
+	"healthy-nat":                           "",
+	"healthy-endpoints":                     "",
+	"healthy-cross-account":                 "",
+	"custom-dhcp-resolvers":                 "dns.dhcp-options", // likely: custom resolvers can only warn
+	"tgw-default-route-timeout":             "network.route",    // likely: the path past the transit gateway is unseen
+	"healthy-transient-registry-error":      "",
+	"public-subnet-no-public-ip":            "network.public-ip",
+	"standalone-task-public-subnet":         "network.public-ip",
+	"no-route":                              "network.route",
+	"nat-failed":                            "network.route",
+	"blackhole-route":                       "network.route",
+	"missing-ecr-dkr-endpoint":              "network.vpc-endpoints",
+	"old-platform-dockerhub-via-endpoints":  "network.vpc-endpoints",
+	"ecr-other-region-via-endpoints":        "network.vpc-endpoints",
+	"endpoint-sg-missing-443":               "network.endpoint-sg",
+	"task-sg-no-egress":                     "network.task-sg-egress",
+	"nacl-blocks-ephemeral":                 "network.nacl",
+	"s3-endpoint-policy-denies":             "network.endpoint-policy",
+	"vpc-dns-disabled":                      "dns.vpc-dns",
+	"dhcp-no-dns-servers":                   "dns.dhcp-options",
+	"no-execution-role":                     "iam.execution-role",
+	"role-missing-ecr-pull":                 "iam.ecr-pull",
+	"explicit-deny-boundary":                "iam.ecr-pull",
+	"cross-account-no-repo-policy":          "iam.repository-policy",
+	"secret-access-denied":                  "iam.secrets",
+	"repo-missing":                          "image.repository",
+	"tag-missing":                           "image.tag",
+	"wrong-platform":                        "image.platform",
+	"dockerhub-rate-limit":                  "image.registry-rate-limit",
+	"private-registry-no-creds":             "image.registry-auth",
+	"repo-policy-denies-outside-vpce":       "iam.repository-policy",
+	"pull-through-cache-first-pull":         "image.pull-through-cache",
+	"image-index-missing-arch":              "image.platform",
+	"pinned-digest-expired":                 "image.tag",
+	"registry-host-typo":                    "image.repository",
+	"image-missing-registry-prefix":         "image.repository",
+	"ec2-bridge-host-sg-no-egress":          "network.task-sg-egress",
+	"ec2-awsvpc-public-subnet-no-public-ip": "network.public-ip",
+	"ec2-instance-role-no-ecr":              "iam.ecr-pull",
+	"ec2-private-subnet-no-nat":             "network.route",
+	"ec2-agent-disconnected":                "host.agent", // likely: agents reconnect, the state is read after the failure
+	"ec2-disk-full":                         "host.storage",
+	"fargate-ephemeral-storage-full":        "host.storage",
+	"ec2-windows-build-mismatch":            "image.platform",
+	"ec2-agent-too-old":                     "host.agent",
 }
 
 // likely are the scenarios whose cause is a warning that fits the stop
 // reason, not a failing rule.
-var likely = map[string]bool{"custom-dhcp-resolvers": true, "tgw-default-route-timeout": true}
+var likely = map[string]bool{"custom-dhcp-resolvers": true, "tgw-default-route-timeout": true, "ec2-agent-disconnected": true}
 
 // textGolden are the scenarios whose text rendering is golden too.
 var textGolden = map[string]bool{

@@ -39,6 +39,9 @@ const (
 	SrcPullThroughCache  Source = "ecr:pull-through-cache-rules"
 	SrcImageManifests    Source = "ecr:image-manifests"
 	SrcSecrets           Source = "secrets"
+	// The EC2 launch type: the task's host, and the instance behind it.
+	SrcContainerInstance Source = "ecs:container-instance"
+	SrcInstance          Source = "ec2:instance"
 )
 
 // Facts is everything a rule may read: the task from the event, what was

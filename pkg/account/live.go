@@ -76,6 +76,9 @@ func (l *Live) Collect(ctx context.Context, t *event.Task) (*Facts, error) {
 	}
 	cfg := l.regional(region)
 	c.ecs, c.ec2, c.iam = l.clients.ECS(cfg), l.clients.EC2(cfg), l.clients.IAM(cfg)
+	if !c.f.OnInstance() {
+		c.subnet = t.SubnetID
+	}
 	if err := runRounds(ctx, c.firstRound()); err != nil {
 		return nil, err
 	}
@@ -100,22 +103,36 @@ type collector struct {
 	role        *iamtypes.RoleDetail
 	roleMissing bool
 	policies    map[string]*iamtypes.ManagedPolicyDetail
+
+	// subnet is the subnet the pull leaves from: the task ENI's, or on a
+	// container instance the instance's, once read. Set before the reads that use it.
+	subnet string
+	// instanceRole: the task runs on a container instance without an
+	// execution role, so the instance profile's role pulls and is read.
+	instanceRole bool
+	// profile is that role's instance profile (ARN), once the instance is read.
+	profile *ec2types.IamInstanceProfile
 }
 
 // firstRound is every read the event alone allows; the rest follow from their answers.
 func (c *collector) firstRound() []read {
 	reads := []read{gate(c.describeTaskDefinition)}
-	if c.t.SubnetID != "" {
+	onInstance := c.f.OnInstance()
+	switch {
+	case onInstance:
+		// The agent pulls over the host's network: the host gates the path.
+		reads = append(reads, gate(c.describeContainerInstance))
+	case c.t.SubnetID != "":
 		reads = append(reads, gate(c.describeSubnet))
 	}
 	reads = append(reads, leaf(c.describeTask), leaf(c.describeCluster))
 	if c.t.Service != "" {
 		reads = append(reads, leaf(c.describeService))
 	}
-	if c.t.ENIID != "" {
+	if c.t.ENIID != "" && !onInstance { // on a host, the task ENI carries no pull
 		reads = append(reads, leaf(c.describeENI))
 	}
-	if c.t.SubnetID != "" {
+	if onInstance || c.t.SubnetID != "" {
 		reads = append(reads, c.describeDHCPOptions(), c.describeS3PrefixList())
 	}
 	return append(reads, c.imageReads()...)
@@ -207,6 +224,11 @@ func (c *collector) finish() {
 	}
 	if c.role != nil && !c.roleMissing {
 		sortBy(c.role.RolePolicyList, func(p iamtypes.PolicyDetail) *string { return p.PolicyName })
+		if p := c.profile; p != nil && c.f.Errors[SrcRole] == "" {
+			// Recorded as GetAccountAuthorizationDetails does, so the
+			// instance finds its role (Facts.InstanceRole) in live facts and snapshots alike.
+			c.role.InstanceProfileList = []iamtypes.InstanceProfile{{Arn: p.Arn, InstanceProfileName: aws.String(lastSegment(aws.ToString(p.Arn)))}}
+		}
 		c.f.IAM.RoleDetailList = []iamtypes.RoleDetail{*c.role}
 	}
 	for _, p := range c.policies {

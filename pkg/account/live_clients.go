@@ -21,6 +21,7 @@ type ECSAPI interface {
 	ecs.DescribeServicesAPIClient
 	DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	DescribeContainerInstances(context.Context, *ecs.DescribeContainerInstancesInput, ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
 }
 
 // EC2API is the part of the EC2 client Live uses.
@@ -36,6 +37,7 @@ type EC2API interface {
 	ec2.DescribeSecurityGroupsAPIClient
 	ec2.DescribeNetworkAclsAPIClient
 	ec2.DescribePrefixListsAPIClient
+	ec2.DescribeInstancesAPIClient
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
 }
 

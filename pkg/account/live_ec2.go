@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -106,7 +107,7 @@ func (c *collector) vpcAttribute(ctx context.Context, vpcID string, name ec2type
 }
 
 // describeVPCEndpoints reads the VPC's endpoints, then the subnets they sit in
-// besides the task's: the pull crosses those subnets' ACLs, and security group
+// besides the pull's: the pull crosses those subnets' ACLs, and security group
 // rules may name their CIDRs.
 func (c *collector) describeVPCEndpoints(ctx context.Context, p *ec2.DescribeVpcEndpointsPaginator) []read {
 	eps, err := allPages(ctx, p, func(o *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return o.VpcEndpoints })
@@ -117,7 +118,7 @@ func (c *collector) describeVPCEndpoints(ctx context.Context, p *ec2.DescribeVpc
 	var ids []string
 	for _, ep := range eps {
 		for _, id := range ep.SubnetIds {
-			if id != c.t.SubnetID && !slices.Contains(ids, id) {
+			if id != c.subnet && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
@@ -126,13 +127,60 @@ func (c *collector) describeVPCEndpoints(ctx context.Context, p *ec2.DescribeVpc
 		return nil
 	}
 	return []read{leaf(func(ctx context.Context) {
-		subnets, err := allPages(ctx, ec2.NewDescribeSubnetsPaginator(c.ec2, &ec2.DescribeSubnetsInput{SubnetIds: ids}),
-			func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
-		if !c.check(SrcEndpointSubnets, "ec2:DescribeSubnets (endpoint subnets)", err) {
-			return
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.f.EC2.Subnets = append(c.f.EC2.Subnets, subnets...)
+		c.readSubnets(ctx, SrcEndpointSubnets, "ec2:DescribeSubnets (endpoint subnets)", ids)
 	})}
+}
+
+// describeInstance reads the container instance's EC2 instance: its subnet and
+// VPC gate the network reads (the agent pulls over the instance's network,
+// whatever the task's network mode), and its instance profile names the role
+// that pulls when the task definition has no execution role.
+func (c *collector) describeInstance(ctx context.Context, id string) []read {
+	reservations, err := allPages(ctx, ec2.NewDescribeInstancesPaginator(c.ec2, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}),
+		func(o *ec2.DescribeInstancesOutput) []ec2types.Reservation { return o.Reservations })
+	var instances []ec2types.Instance
+	for _, r := range reservations {
+		instances = append(instances, r.Instances...)
+	}
+	if err == nil && len(instances) == 0 {
+		err = notFound("instance " + id)
+	}
+	if err != nil {
+		msg := c.fail(SrcInstance, "ec2:DescribeInstances", err)
+		reason := fmt.Sprintf("instance %s could not be read: %s", id, msg)
+		c.skip(reason, append([]Source{SrcSubnet}, vpcSources...)...)
+		if c.instanceRole {
+			c.skip(reason, SrcRole, SrcRolePolicies)
+		}
+		return nil
+	}
+	c.f.EC2.Instances = instances
+	in := instances[0]
+	var next []read
+	if subnet, vpc := aws.ToString(in.SubnetId), aws.ToString(in.VpcId); subnet != "" && vpc != "" {
+		// The VPC is known from the instance, so the subnet is read beside
+		// the VPC-wide reads instead of before them.
+		c.subnet = subnet
+		next = append(next, leaf(func(ctx context.Context) { c.readSubnets(ctx, SrcSubnet, "ec2:DescribeSubnets", []string{subnet}) }))
+		next = append(next, c.vpcReads(vpc)...)
+	}
+	if c.instanceRole {
+		next = append(next, c.instanceRoleReads(in)...)
+	}
+	return next
+}
+
+// readSubnets adds subnets to the facts; other subnet reads may run beside it.
+func (c *collector) readSubnets(ctx context.Context, src Source, api string, ids []string) {
+	subnets, err := allPages(ctx, ec2.NewDescribeSubnetsPaginator(c.ec2, &ec2.DescribeSubnetsInput{SubnetIds: ids}),
+		func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
+	if err == nil && len(subnets) == 0 {
+		err = notFound("subnet " + strings.Join(ids, ", "))
+	}
+	if !c.check(src, api, err) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.f.EC2.Subnets = append(c.f.EC2.Subnets, subnets...)
 }

@@ -17,23 +17,36 @@ import (
 
 // imageReads read each private ECR image of the task in its registry's
 // account and region: the image itself, and once per repository the
-// repository and its policy. Images outside ECR have nothing to read, and a
-// malformed reference is for the image rules to report. What DescribeImages
-// answers decides the rest (see describeImage), so a typical task, whose
-// single-platform image exists, costs no further call.
+// repository and its policy. What DescribeImages answers decides the rest
+// (see describeImage), so a typical task, whose single-platform image
+// exists, costs no further call. An image outside ECR that most likely
+// meant one (event.NearECR) costs one read, of the meant repository, so
+// image.repository can say whether it exists; other images outside ECR
+// have nothing to read, and a malformed reference is for the image rules to
+// report.
 func (c *collector) imageReads() []read {
 	var reads []read
 	repos := map[string]bool{}
-	var refs []event.ImageRef
+	var refs, meant []event.ImageRef
 	for _, img := range c.t.Images() {
-		if ref, err := event.ParseImageRef(img); err == nil && ref.IsECR() {
+		ref, err := event.ParseImageRef(img)
+		switch {
+		case err != nil:
+		case ref.IsECR():
 			refs = append(refs, ref)
+		default:
+			// A name without a registry is Docker Hub's unless the registry said
+			// the image is not there (image.repository judges it only then).
+			if nm, ok := event.NearECR(ref, c.t.Account, c.t.Region); ok && (!nm.Implicit || c.t.Class == event.ClassImage) {
+				meant = append(meant, nm.Meant)
+			}
 		}
 	}
 	caches := &cacheRuleReads{c: c, refs: refs, read: map[string]bool{}}
 	for _, ref := range refs {
 		client := c.l.clients.ECR(c.l.regional(ref.ECRRegion))
-		reads = append(reads, gate(func(ctx context.Context) []read { return c.describeImage(ctx, client, ref, caches) }))
+		pinned := pulledDigest(c.t, ref.Raw)
+		reads = append(reads, gate(func(ctx context.Context) []read { return c.describeImage(ctx, client, ref, pinned, caches) }))
 		if key := registryKey(ref) + "/" + ref.Repository; !repos[key] {
 			repos[key] = true
 			reads = append(reads,
@@ -41,7 +54,28 @@ func (c *collector) imageReads() []read {
 				leaf(func(ctx context.Context) { c.getRepositoryPolicy(ctx, client, ref) }))
 		}
 	}
+	for _, ref := range meant {
+		if key := registryKey(ref) + "/" + ref.Repository; !repos[key] {
+			repos[key] = true
+			client := c.l.clients.ECR(c.l.regional(ref.ECRRegion))
+			reads = append(reads, leaf(func(ctx context.Context) { c.describeRepository(ctx, client, ref) }))
+		}
+	}
 	return reads
+}
+
+// pulledDigest is the digest the task was to pull for an image (see
+// event.Task.PulledDigest), or "" when the event does not say.
+func pulledDigest(t *event.Task, image string) string {
+	for _, ct := range t.Containers {
+		if ct.Image != image {
+			continue
+		}
+		if d := t.PulledDigest(ct.Name); d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 // registryKey names an ECR registry: an account in a region.
@@ -68,9 +102,17 @@ func (c *collector) describeRepository(ctx context.Context, client ECRAPI, ref e
 // existing repository, the common failure, costs no further call. An image
 // index (a multi-platform image) is fetched itself, because only the index
 // lists the platforms the image has.
-func (c *collector) describeImage(ctx context.Context, client ECRAPI, ref event.ImageRef, caches *cacheRuleReads) []read {
+//
+// pinned is the digest the task pulled when the event names one (for a
+// service, the digest ECS resolved the tag to at deployment): that image is
+// read instead of the tag's, and only when it is gone is the tag read too, so
+// image.tag can tell a tag that moved on from one that is gone.
+func (c *collector) describeImage(ctx context.Context, client ECRAPI, ref event.ImageRef, pinned string, caches *cacheRuleReads) []read {
 	id := ecrtypes.ImageIdentifier{ImageTag: aws.String(ref.Tag)}
-	if ref.Digest != "" { // ECS pulls by digest when the reference has one
+	switch {
+	case pinned != "":
+		id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(pinned)}
+	case ref.Digest != "": // ECS pulls by digest when the reference has one
 		id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(ref.Digest)}
 	}
 	images, err := allPages(ctx, ecr.NewDescribeImagesPaginator(client, &ecr.DescribeImagesInput{
@@ -78,6 +120,9 @@ func (c *collector) describeImage(ctx context.Context, client ECRAPI, ref event.
 	}), func(o *ecr.DescribeImagesOutput) []ecrtypes.ImageDetail { return o.ImageDetails })
 	if !c.check(SrcImages, "ecr:DescribeImages "+ref.Raw, err, "ImageNotFoundException", "RepositoryNotFoundException") {
 		if errorCode(err) == "ImageNotFoundException" {
+			if pinned != "" && pinned != ref.Digest {
+				return []read{gate(func(ctx context.Context) []read { return c.describeImage(ctx, client, ref, "", caches) })}
+			}
 			return nil
 		}
 		return caches.once(client, ref)

@@ -82,6 +82,48 @@ func (c *collector) describeTaskDefinition(ctx context.Context) []read {
 	var next []read
 	if arn := aws.ToString(td.ExecutionRoleArn); arn != "" {
 		next = c.roleReads(arn)
+	} else if c.f.OnInstance() {
+		// The instance role pulls instead; the instance names it (describeInstance).
+		c.instanceRole = true
 	}
 	return append(next, c.secretReads(td)...)
+}
+
+// describeContainerInstance reads the task's EC2 host, which gates the
+// instance and, through it, the network the pull leaves from.
+func (c *collector) describeContainerInstance(ctx context.Context) []read {
+	const api = "ecs:DescribeContainerInstances"
+	arn := c.t.ContainerInstanceArn
+	hostSources := append([]Source{SrcInstance, SrcSubnet}, vpcSources...)
+	if arn == "" {
+		c.fail(SrcContainerInstance, api, errors.New("the event names no containerInstanceArn for a task on a container instance"))
+		c.skip("the task's container instance is unknown", hostSources...)
+		return nil
+	}
+	out, err := c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{
+		Cluster: aws.String(c.t.ClusterArn), ContainerInstances: []string{arn},
+	})
+	if err == nil && len(out.ContainerInstances) == 0 && len(out.Failures) == 0 {
+		err = notFound("container instance " + arn)
+	}
+	if err != nil {
+		msg := c.fail(SrcContainerInstance, api, err)
+		c.skip(fmt.Sprintf("container instance %s could not be read: %s", arn, msg), hostSources...)
+		return nil
+	}
+	// A deregistered instance answers MISSING: that is a failed read here,
+	// since everything about the pull's path hangs on it.
+	c.ecsFailures(SrcContainerInstance, api, out.Failures, "")
+	if len(out.ContainerInstances) == 0 {
+		c.skip("container instance "+arn+" could not be read", hostSources...)
+		return nil
+	}
+	ci := out.ContainerInstances[0]
+	c.f.ECS.ContainerInstances = out.ContainerInstances
+	id := aws.ToString(ci.Ec2InstanceId)
+	if id == "" {
+		// An external (ECS Anywhere) host has no EC2 instance and no VPC path to read.
+		return nil
+	}
+	return []read{gate(func(ctx context.Context) []read { return c.describeInstance(ctx, id) })}
 }

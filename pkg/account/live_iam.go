@@ -2,9 +2,12 @@ package account
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
@@ -30,6 +33,11 @@ func (c *collector) getRole(ctx context.Context, name string) []read {
 	out, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err == nil && out.Role == nil {
 		err = notFound("role " + name)
+	}
+	if errorCode(err) == noSuchEntity && c.profile != nil {
+		c.fail(SrcRole, "iam:GetRole", fmt.Errorf("instance profile %s: no role is named %s like it, and the profile's role is not read otherwise (iam:GetInstanceProfile)",
+			aws.ToString(c.profile.Arn), name))
+		return nil
 	}
 	if errorCode(err) == noSuchEntity {
 		c.mu.Lock()
@@ -138,4 +146,27 @@ func (c *collector) getPolicyVersion(ctx context.Context, arn, version string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.policies[arn].PolicyVersionList = []iamtypes.PolicyVersion{v}
+}
+
+// instanceRoleReads read the role of the instance's instance profile, which
+// the agent pulls with when the task definition has no execution role. The
+// instance names only the profile; the role is read as the role of the same
+// name, the convention of the ECS console's ecsInstanceRole and of roles made
+// for EC2 in the IAM console (one profile per role, named alike). Asking IAM
+// (iam:GetInstanceProfile) would cost a grant and a round of its own before
+// the role's three, past the four rounds a diagnosis takes; a profile whose
+// role is named otherwise is a failed read that says so, never a guess.
+func (c *collector) instanceRoleReads(in ec2types.Instance) []read {
+	p := in.IamInstanceProfile
+	if p == nil || aws.ToString(p.Arn) == "" {
+		return nil // no profile, no role: iam.ecr-pull judges that from the instance
+	}
+	parsed, err := arn.Parse(aws.ToString(p.Arn))
+	if err != nil {
+		c.fail(SrcRole, "ec2:DescribeInstances", fmt.Errorf("instance profile ARN %q: %w", aws.ToString(p.Arn), err))
+		return nil
+	}
+	name := parsed.Resource[strings.LastIndex(parsed.Resource, "/")+1:]
+	c.profile = p
+	return c.roleReads(fmt.Sprintf("arn:%s:iam::%s:role/%s", parsed.Partition, parsed.AccountID, name))
 }

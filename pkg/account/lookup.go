@@ -68,11 +68,11 @@ func (f *Facts) Subnet(id string) *ec2types.Subnet {
 	return nil
 }
 
-// TaskSubnet returns the task's subnet.
-func (f *Facts) TaskSubnet() *ec2types.Subnet { return f.Subnet(f.Task.SubnetID) }
+// TaskSubnet returns the subnet the task's pull leaves from (PullSubnetID).
+func (f *Facts) TaskSubnet() *ec2types.Subnet { return f.Subnet(f.PullSubnetID()) }
 
-// VPCID returns the VPC of the task's subnet, or "".
-func (f *Facts) VPCID() string { return f.subnetVPC(f.Task.SubnetID) }
+// VPCID returns the VPC of the subnet the task's pull leaves from, or "".
+func (f *Facts) VPCID() string { return f.subnetVPC(f.PullSubnetID()) }
 
 // subnetVPC returns the VPC of a subnet in the facts, or "".
 func (f *Facts) subnetVPC(subnetID string) string {
@@ -271,3 +271,105 @@ func (f *Facts) ClusterTag(key string) (string, bool) {
 	}
 	return "", false
 }
+
+// OnInstance reports a task placed on a container instance (the EC2 or
+// EXTERNAL launch type), whose ECS agent pulls the image over the host's own
+// network and, without an execution role, with the host's role.
+func (f *Facts) OnInstance() bool {
+	switch f.Task.LaunchType {
+	case string(ecstypes.LaunchTypeEc2), string(ecstypes.LaunchTypeExternal):
+		return true
+	}
+	return false
+}
+
+// ContainerInstance returns the container instance the event names.
+func (f *Facts) ContainerInstance() *ecstypes.ContainerInstance {
+	want := f.Task.ContainerInstanceArn
+	if want == "" {
+		return nil
+	}
+	for i, ci := range f.ECS.ContainerInstances {
+		if arn := aws.ToString(ci.ContainerInstanceArn); arn == want || strings.HasSuffix(want, "/"+lastSegment(arn)) {
+			return &f.ECS.ContainerInstances[i]
+		}
+	}
+	return nil
+}
+
+// Instance returns the EC2 instance of the task's container instance.
+func (f *Facts) Instance() *ec2types.Instance {
+	ci := f.ContainerInstance()
+	if ci == nil || aws.ToString(ci.Ec2InstanceId) == "" {
+		return nil
+	}
+	for i, in := range f.EC2.Instances {
+		if aws.ToString(in.InstanceId) == aws.ToString(ci.Ec2InstanceId) {
+			return &f.EC2.Instances[i]
+		}
+	}
+	return nil
+}
+
+// PullSubnetID is the subnet the image pull leaves from: on a container
+// instance the instance's (whatever the task's network mode: the agent, not
+// the task ENI, pulls), else the task ENI's. "" when it is not known.
+func (f *Facts) PullSubnetID() string {
+	if !f.OnInstance() {
+		return f.Task.SubnetID
+	}
+	if in := f.Instance(); in != nil {
+		return aws.ToString(in.SubnetId)
+	}
+	return ""
+}
+
+// InstanceGroups are the security groups of the instance's primary network
+// interface, the one its own traffic (and so the pull) leaves through.
+func InstanceGroups(in *ec2types.Instance) []string {
+	var out []string
+	for _, n := range in.NetworkInterfaces {
+		if n.Attachment != nil && aws.ToInt32(n.Attachment.DeviceIndex) == 0 {
+			for _, g := range n.Groups {
+				out = append(out, aws.ToString(g.GroupId))
+			}
+			return out
+		}
+	}
+	for _, g := range in.SecurityGroups {
+		out = append(out, aws.ToString(g.GroupId))
+	}
+	return out
+}
+
+// InstanceRole returns the role of the instance's instance profile: the role
+// whose InstanceProfileList holds the profile (GetAccountAuthorizationDetails'
+// shape). profile is the profile's ARN, "" when the instance has none.
+func (f *Facts) InstanceRole() (role *iamtypes.RoleDetail, profile string) {
+	in := f.Instance()
+	if in == nil || in.IamInstanceProfile == nil {
+		return nil, ""
+	}
+	profile = aws.ToString(in.IamInstanceProfile.Arn)
+	for i, r := range f.IAM.RoleDetailList {
+		for _, p := range r.InstanceProfileList {
+			if aws.ToString(p.Arn) == profile {
+				return &f.IAM.RoleDetailList[i], profile
+			}
+		}
+	}
+	return nil, profile
+}
+
+// ContainerInstanceAttribute returns the value of a container instance
+// attribute ("ecs.os-family"), or "".
+func ContainerInstanceAttribute(ci *ecstypes.ContainerInstance, name string) string {
+	for _, a := range ci.Attributes {
+		if aws.ToString(a.Name) == name {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
+func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -35,6 +35,8 @@ type ECSSection struct {
 	Services        []ecstypes.Service        `json:"services,omitempty"`
 	Tasks           []ecstypes.Task           `json:"tasks,omitempty"`
 	TaskDefinitions []ecstypes.TaskDefinition `json:"taskDefinitions,omitempty"`
+	// ContainerInstances is the task's EC2 host as ECS sees it (EC2 launch type).
+	ContainerInstances []ecstypes.ContainerInstance `json:"containerInstances,omitempty"`
 }
 
 // VPCAttributes holds DescribeVpcAttribute answers; nil means the AWS default.
@@ -56,6 +58,8 @@ type EC2Section struct {
 	DhcpOptions       []ec2types.DhcpOptions      `json:"dhcpOptions,omitempty"`
 	NetworkInterfaces []ec2types.NetworkInterface `json:"networkInterfaces,omitempty"`
 	PrefixLists       []ec2types.PrefixList       `json:"prefixLists,omitempty"`
+	// Instances is the container instance's EC2 instance (Reservations[].Instances[], flattened).
+	Instances []ec2types.Instance `json:"instances,omitempty"`
 }
 
 // IAMSection mirrors GetAccountAuthorizationDetails. Policy documents may be

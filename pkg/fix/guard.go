@@ -17,7 +17,7 @@ import (
 
 // The guard rails. They turn one step of a fresh plan into concrete writes,
 // reading only the fresh facts, and refuse anything outside the fix vocabulary
-// of spec/rules.md. They hold however the plan was made: a step can never
+// of docs/rules.md. They hold however the plan was made: a step can never
 // widen a rule beyond TCP 443 from or to what the facts prove.
 
 // op is one write a step resolved to.
@@ -48,6 +48,9 @@ func (o op) peer() string {
 
 // resolve turns a step into writes, or says why the guard rails refuse it.
 func resolve(f *account.Facts, s rules.Step, rule string, now time.Time) ([]op, error) {
+	if err := refuseHost(f); err != nil {
+		return nil, err
+	}
 	switch s.Action {
 	case rules.ActionAllowFromTask:
 		return allowFromTask(f, s, rule, now)
@@ -57,6 +60,23 @@ func resolve(f *account.Facts, s rules.Step, rule string, now time.Time) ([]op, 
 		return enablePublicIP(f, s, rule)
 	}
 	return nil, fmt.Errorf("%q is not a fix action", s.Action)
+}
+
+// refuseHost is the second line behind the rules, which attach no
+// automatic fix on an EC2 path: a task on a container instance pulls over
+// the instance's network, and every fix action would change what the whole
+// host (its other tasks, the ECS agent) depends on, or a task ENI the pull
+// does not even use. A person decides there.
+func refuseHost(f *account.Facts) error {
+	if !f.OnInstance() {
+		return nil
+	}
+	host := "its container instance"
+	if in := f.Instance(); in != nil {
+		host = "instance " + aws.ToString(in.InstanceId)
+	}
+	return fmt.Errorf("task %s runs on the %s launch type: its image is pulled over %s's network, shared by every task on the host, so no fix is applied automatically",
+		f.Task.TaskID(), f.Task.LaunchType, host)
 }
 
 // endpointGroups are the security groups of the interface endpoints in the task's VPC.

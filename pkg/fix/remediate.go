@@ -72,9 +72,6 @@ type Options struct {
 	Logger    *slog.Logger
 }
 
-// allActions is what --force permits.
-var allActions = []string{rules.ActionAllowFromTask, rules.ActionAllowEgress, rules.ActionPublicIP}
-
 // run is one remediation in progress.
 type run struct {
 	Options
@@ -228,7 +225,8 @@ func (r *run) optIn() rules.OptIn {
 	tag, present := r.facts.ClusterTag(rules.TagAutoFix)
 	opt := rules.ParseOptIn(tag, present)
 	if r.Force {
-		opt = rules.OptIn{OptedIn: true, Mode: rules.ModeApply, Actions: allActions}
+		// --force permits every action.
+		opt = rules.OptIn{OptedIn: true, Mode: rules.ModeApply, Actions: rules.Actions()}
 	}
 	// The fresh tag must still ask for approval: a cluster switched off since
 	// the click is not changed.

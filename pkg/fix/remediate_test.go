@@ -215,8 +215,7 @@ func TestForgedRequestIsRefused(t *testing.T) {
 		snap *account.Snapshot
 		step rules.Step
 	}{
-		{"ingress from 0.0.0.0/0 on a healthy service", healthy("enabled"), rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep",
-			}}, // its "cidr" parameter no longer decodes: see TestDecodeRequest
+		{"ingress from 0.0.0.0/0 on a healthy service", healthy("enabled"), rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-ep"}}, // its "cidr" parameter no longer decodes: see TestDecodeRequest
 		{"egress to 0.0.0.0/0 on the endpoint design", healthy("sg-allow-443-egress"), rules.Step{Action: rules.ActionAllowEgress, Target: "sg-task",
 			Params: rules.Params{Destinations: []rules.Destination{{CIDR: "0.0.0.0/0"}}}}},
 		{"ingress on a group that is not the endpoint's", endpointSGClosed("enabled"), rules.Step{Action: rules.ActionAllowFromTask, Target: "sg-other"}},

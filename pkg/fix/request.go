@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 
 	"github.com/pullmedic/pullmedic/pkg/event"
 	"github.com/pullmedic/pullmedic/pkg/rules"
@@ -63,7 +62,7 @@ func DecodeRequest(data []byte) (*Request, *event.Task, error) {
 		}
 	}
 	for i, s := range req.Plan {
-		if !slices.Contains(allActions, s.Action) {
+		if !rules.IsAction(s.Action) {
 			return nil, nil, fmt.Errorf("remediate request: plan[%d].action %q is not a fix action", i, s.Action)
 		}
 	}

@@ -29,7 +29,7 @@ const (
 )
 
 // likelyWarns lists, per reason class, the rules whose warning may be named
-// as the likely cause when nothing fails (spec/rules.md, Cause). A class not
+// as the likely cause when nothing fails (docs/rules.md, Cause). A class not
 // listed (unknown) names none: a warning alone, on a stop reason that says
 // nothing, is not a cause.
 var likelyWarns = map[event.ReasonClass][]string{
@@ -74,14 +74,10 @@ type Step struct {
 	Params Params `json:"params"`
 }
 
-// actionOrder is the order fixes are applied: make the endpoints accept the
-// task, then let the task send, then give it a public address.
-var actionOrder = []string{ActionAllowFromTask, ActionAllowEgress, ActionPublicIP}
-
 // Plan collects the automatic fixes of failing findings, in application order.
 func Plan(findings []Finding) []Step {
 	plan := []Step{}
-	for _, action := range actionOrder {
+	for _, action := range actions {
 		for _, f := range findings {
 			if f.Status != Fail || f.Fix == nil || !f.Fix.AutoFixable || f.Fix.Action != action {
 				continue

@@ -19,7 +19,7 @@ var DNSDHCPOptions = Rule{
 	Severity:    Medium,
 	Summary:     "The VPC's DHCP options set has domain-name-servers AmazonProvidedDNS (or the VPC has the default set)",
 	Remediation: "Use AmazonProvidedDNS, or make the custom resolvers forward AWS names to the VPC resolver.",
-	Needs:       []account.Source{account.SrcSubnet, account.SrcVPC, account.SrcDHCPOptions},
+	Needs:       []account.Source{account.SrcSubnet, account.SrcVPC, account.SrcDHCPOptions, account.SrcContainerInstance, account.SrcInstance},
 	Check:       checkDHCPOptions,
 }
 
@@ -27,9 +27,15 @@ var DNSDHCPOptions = Rule{
 const amazonDNSLink = "169.254.169.253"
 
 func checkDHCPOptions(f *account.Facts) Finding {
+	// The resolver that matters is the one of the subnet the pull leaves
+	// from: the task's, or on EC2 the instance's.
+	o, err := pullOriginOf(f)
+	if err != nil {
+		return pathError(err)
+	}
 	vpcID := f.VPCID()
 	if vpcID == "" {
-		return Finding{Status: Error, Message: fmt.Sprintf("could not be evaluated: subnet %s not found", f.Task.SubnetID)}
+		return Finding{Status: Error, Message: fmt.Sprintf("could not be evaluated: subnet %s not found", o.SubnetID)}
 	}
 	vpc := f.VPC(vpcID)
 	if vpc == nil {

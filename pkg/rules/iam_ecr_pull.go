@@ -10,9 +10,9 @@ import (
 // IAMECRPull: the execution role may pull the task's private ECR images.
 var IAMECRPull = Rule{
 	ID:       "iam.ecr-pull",
-	Title:    "execution role may not pull from ECR",
+	Title:    "the pulling role may not pull from ECR",
 	Severity: Critical,
-	Summary:  "The execution role's policies allow ecr:GetAuthorizationToken on * and ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on each image's repository",
+	Summary:  "The execution role's policies (on EC2 without one, the instance role's) allow ecr:GetAuthorizationToken on * and ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on each image's repository",
 	Remediation: "Attach the AWS managed execution policy to the execution role: " +
 		"aws iam attach-role-policy --role-name ROLE --policy-arn " + ExecutionRolePolicyARN,
 	Needs: []account.Source{account.SrcTaskDefinition},
@@ -24,9 +24,13 @@ func checkECRPull(f *account.Facts) Finding {
 	if len(images) == 0 {
 		return Finding{Status: Skip, Message: "no container image is in private ECR"}
 	}
-	j, stop := newRoleJudge(f)
+	j, stop := newPullJudge(f)
 	if stop != nil {
 		return *stop
+	}
+	grant := fmt.Sprintf("Grant the pull permissions: aws iam attach-role-policy --role-name %s --policy-arn %s.", roleName(j.arn), ExecutionRolePolicyARN)
+	if _, onHost := j.worst.Evidence["instanceRoleArn"]; onHost {
+		grant = fmt.Sprintf("Grant the instance role the pull permissions: aws iam attach-role-policy --role-name %s --policy-arn %s, or give the task definition an execution role that has them.", roleName(j.arn), InstanceRolePolicyARN)
 	}
 	checks := []pullCheck{{"ecr:GetAuthorizationToken", "*"}}
 	for _, c := range images {
@@ -38,14 +42,13 @@ func checkECRPull(f *account.Facts) Finding {
 		if st == Pass {
 			continue
 		}
-		msg := fmt.Sprintf("Execution role %s may not %s (%s).", j.arn, c, decisionText(res))
+		msg := fmt.Sprintf("%s may not %s (%s).", j.who, c, decisionText(res))
 		if st == Warn {
-			msg = fmt.Sprintf("Execution role %s may be unable to %s: the policy has a condition that cannot be checked (%s).", j.arn, c, decisionText(res))
+			msg = fmt.Sprintf("%s may be unable to %s: the policy has a condition that cannot be checked (%s).", j.who, c, decisionText(res))
 		}
-		advice := j.advice(res, c, fmt.Sprintf("Grant the pull permissions: aws iam attach-role-policy --role-name %s --policy-arn %s.", roleName(j.arn), ExecutionRolePolicyARN))
-		keepWorst(&j.worst, Finding{Status: st, Message: msg, Advice: advice})
+		keepWorst(&j.worst, Finding{Status: st, Message: msg, Advice: j.advice(res, c, grant)})
 	}
-	return j.finding(fmt.Sprintf("Execution role %s may pull %s.", j.arn, imageList(images)))
+	return j.finding(fmt.Sprintf("%s may pull %s.", j.who, imageList(images)))
 }
 
 // imageList names the images for a message.

@@ -30,9 +30,12 @@ func checkExecutionRole(f *account.Facts) Finding {
 	if td == nil {
 		return taskDefinitionNotFound(f)
 	}
-	neededFor := executionRoleUses(containerImages(f), onEC2(f))
-	if len(neededFor) == 0 && onEC2(f) {
-		return Finding{Status: Skip, Message: "on EC2 the container instance role pulls images and ships logs, and no container uses secrets or repositoryCredentials, so no execution role is needed"}
+	// A task definition that names an execution role has the agent pull
+	// with it on EC2 too: then it is judged as on Fargate.
+	ec2 := instanceRoleStandsIn(f) && aws.ToString(td.ExecutionRoleArn) == ""
+	neededFor := executionRoleUses(containerImages(f), ec2)
+	if len(neededFor) == 0 && ec2 {
+		return Finding{Status: Skip, Message: "on EC2 the container instance role pulls images and ships logs, and no container uses secrets or repositoryCredentials, so no execution role is needed (iam.ecr-pull judges the instance role)"}
 	}
 	if len(neededFor) == 0 {
 		return Finding{Status: Skip, Message: "no container pulls from private ECR or uses awslogs, secrets or repositoryCredentials, so no execution role is needed"}
@@ -105,10 +108,4 @@ func executionRoleUses(cs []containerImage, ec2 bool) []string {
 		}
 	}
 	return uses
-}
-
-// onEC2 reports a task on EC2 or external instances, whose instance role can
-// stand in for the execution role (an unknown launch type counts as Fargate).
-func onEC2(f *account.Facts) bool {
-	return f.Task.LaunchType == string(ecstypes.LaunchTypeEc2) || f.Task.LaunchType == string(ecstypes.LaunchTypeExternal)
 }

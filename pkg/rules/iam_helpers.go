@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -51,10 +52,14 @@ type pullCheck struct{ action, resource string }
 
 func (c pullCheck) String() string { return c.action + " on " + c.resource }
 
-// roleJudge evaluates permissions of the execution role and keeps the worst
-// outcome, with every decision as evidence.
+// roleJudge evaluates permissions of the execution role (or, for the pull on
+// EC2 without one, the instance role) and keeps the worst outcome, with
+// every decision as evidence.
 type roleJudge struct {
-	arn      string
+	arn string
+	// who names the judged principal at the start of a message:
+	// "Execution role ARN" or "Instance role ARN (instance profile … of i-…)".
+	who      string
 	role     *iamtypes.RoleDetail
 	identity []*policy.Document
 	boundary *policy.Document
@@ -89,14 +94,86 @@ func newRoleJudge(f *account.Facts, srcs ...account.Source) (*roleJudge, *Findin
 	if fd, failed := readFailed(f, srcs...); failed {
 		return nil, &fd
 	}
+	return judgeRole(f, arn, role, "Execution role "+arn, map[string]any{"executionRoleArn": arn})
+}
+
+// newPullJudge is newRoleJudge for whoever pulls from ECR: the execution
+// role, else on the EC2 launch type the container instance's role, which
+// the agent then pulls with.
+func newPullJudge(f *account.Facts) (*roleJudge, *Finding) {
+	td := f.TaskDefinition()
+	if td == nil || aws.ToString(td.ExecutionRoleArn) != "" || !instanceRoleStandsIn(f) {
+		return newRoleJudge(f)
+	}
+	arn, role, who, ev, stop := instanceRole(f)
+	if stop != nil {
+		return nil, stop
+	}
+	return judgeRole(f, arn, role, who, ev)
+}
+
+// judgeRole parses a role's policies into a judge whose evidence starts with ev.
+func judgeRole(f *account.Facts, arn string, role *iamtypes.RoleDetail, who string, ev map[string]any) (*roleJudge, *Finding) {
 	identity, boundary, err := rolePolicies(f, role)
 	if err != nil {
-		return nil, &Finding{Status: Error, Message: fmt.Sprintf("the policies of execution role %s cannot be evaluated: %v", arn, err)}
+		return nil, &Finding{Status: Error, Message: fmt.Sprintf("the policies of %s cannot be evaluated: %v", lowerFirst(who), err)}
 	}
-	j := &roleJudge{arn: arn, role: role, identity: identity, boundary: boundary,
+	j := &roleJudge{arn: arn, who: who, role: role, identity: identity, boundary: boundary,
 		principal: principalKeys(f, aws.ToString(role.Arn)), calls: newCallPath(f), decisions: map[string]policy.Result{}}
-	j.worst = Finding{Status: Pass, Evidence: map[string]any{"executionRoleArn": arn, "decisions": j.decisions}}
+	ev["decisions"] = j.decisions
+	j.worst = Finding{Status: Pass, Evidence: ev}
 	return j, nil
+}
+
+// instanceRoleStandsIn reports the EC2 launch type, where the container
+// instance's role pulls ECR images when the task definition has no
+// execution role. On Fargate and on external instances the execution role
+// is required for that ("Amazon ECS task execution IAM role",
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+func instanceRoleStandsIn(f *account.Facts) bool {
+	return f.Task.LaunchType == string(ecstypes.LaunchTypeEc2)
+}
+
+// InstanceRolePolicyARN is the AWS managed policy for container instance roles.
+const InstanceRolePolicyARN = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+
+// instanceRole resolves the role of the task's container instance: through
+// the instance's profile to the role that holds it. who names it for
+// messages, ev is its evidence; a non-nil Finding stops the rule.
+func instanceRole(f *account.Facts) (arn string, role *iamtypes.RoleDetail, who string, ev map[string]any, stop *Finding) {
+	if fd, failed := readFailed(f, account.SrcContainerInstance, account.SrcInstance, account.SrcRole, account.SrcRolePolicies); failed {
+		return "", nil, "", nil, &fd
+	}
+	o, err := pullOriginOf(f)
+	if err != nil {
+		fd := pathError(err)
+		return "", nil, "", nil, &fd
+	}
+	id := aws.ToString(o.Instance.InstanceId)
+	ev = map[string]any{"principal": "instance role (the task definition has no execution role)", "instance": id}
+	r, profile := f.InstanceRole()
+	if profile == "" {
+		return "", nil, "", ev, &Finding{Status: Fail, Evidence: ev,
+			Message: fmt.Sprintf("Instance %s has no instance profile and the task definition no execution role, so the ECS agent has no credentials to pull from ECR.", id),
+			Advice: fmt.Sprintf("Give the task definition an execution role (aws ecs register-task-definition ... --execution-role-arn arn:%s:iam::%s:role/ecsTaskExecutionRole), "+
+				"or launch the instances with an instance profile whose role has %s.", partition(f), taskAccount(f), InstanceRolePolicyARN)}
+	}
+	ev["instanceProfile"] = profile
+	if r == nil {
+		return "", nil, "", ev, &Finding{Status: Error, Evidence: ev,
+			Message: fmt.Sprintf("could not be evaluated: the role of instance profile %s (instance %s) is not in the facts", profile, id)}
+	}
+	arn = aws.ToString(r.Arn)
+	ev["instanceRoleArn"] = arn
+	return arn, r, fmt.Sprintf("Instance role %s (instance profile %s of %s)", arn, lastSegment(profile), id), ev, nil
+}
+
+// lowerFirst starts a name with a small letter, for the middle of a sentence.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // check evaluates one permission, with the condition keys its call has, and
@@ -226,7 +303,7 @@ func findSecret(f *account.Facts, ref string) *smtypes.SecretListEntry {
 }
 
 // roleName is the last path element of a role ARN.
-func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+func roleName(arn string) string { return lastSegment(arn) }
 
 // worse reports whether status a is more severe than b: fail > warn > pass.
 func worse(a, b Status) bool {

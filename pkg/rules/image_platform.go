@@ -35,12 +35,20 @@ func checkPlatform(f *account.Facts) Finding {
 	}
 	target := cs[0] // the failed container, when known
 	want, source := taskPlatform(f)
-	build := windowsBuild(f)
+	build, buildSource := windowsBuild(f)
 	ev := map[string]any{"image": target.Image, "taskPlatform": want, "taskPlatformSource": source}
 	if build != "" {
-		ev["taskOSVersion"] = build
+		ev["taskOSVersion"], ev["taskOSVersionSource"] = build, buildSource
 	}
 	if platformMismatch(f) {
+		// A Windows stop reason may name only the OS; the index names the
+		// builds it has, which is what the host's build must match.
+		if build != "" && target.RefErr == nil && target.Ref.IsECR() {
+			if fd, ok := platformFromIndex(f, target, want, build, source, ev); ok && fd.Status == Fail {
+				fd.Evidence["reason"] = f.Task.Failure
+				return fd
+			}
+		}
 		named := want
 		if m := platformReason.FindStringSubmatch(f.Task.Failure); m != nil {
 			named = strings.ToLower(m[1])
@@ -202,7 +210,7 @@ func taskPlatform(f *account.Facts) (platform, source string) {
 		}
 	}
 	os := "linux"
-	if osFamily != ecstypes.OSFamilyLinux {
+	if osFamily != ecstypes.OSFamilyLinux || hostOS(f) == "windows" {
 		os = "windows"
 	}
 	cpu := "amd64"
@@ -228,10 +236,32 @@ var windowsBuilds = map[ecstypes.OSFamily]string{
 }
 
 // windowsBuild is the Windows build the task's host runs, or "" for Linux
-// or when the task definition does not say.
-func windowsBuild(f *account.Facts) string {
+// or when nothing says, with where it came from. On EC2 the host is known:
+// its container instance's ecs.os-family attribute names its Windows
+// Server release, and a process-isolated container must match the host,
+// whatever the task definition claims. On Fargate the task definition's
+// family is the host's.
+func windowsBuild(f *account.Facts) (build, source string) {
+	if ci := f.ContainerInstance(); ci != nil {
+		fam := account.ContainerInstanceAttribute(ci, "ecs.os-family")
+		if b := windowsBuilds[ecstypes.OSFamily(fam)]; b != "" {
+			return b, "container instance attribute ecs.os-family " + fam
+		}
+	}
 	if td := f.TaskDefinition(); td != nil && td.RuntimePlatform != nil {
-		return windowsBuilds[td.RuntimePlatform.OperatingSystemFamily]
+		if b := windowsBuilds[td.RuntimePlatform.OperatingSystemFamily]; b != "" {
+			return b, "runtimePlatform.operatingSystemFamily " + string(td.RuntimePlatform.OperatingSystemFamily)
+		}
+	}
+	return "", ""
+}
+
+// hostOS is the container instance's ecs.os-type attribute ("linux",
+// "windows"), or "" on Fargate or when not known. A Windows host runs
+// Windows containers even for a task definition without runtimePlatform.
+func hostOS(f *account.Facts) string {
+	if ci := f.ContainerInstance(); ci != nil {
+		return strings.ToLower(account.ContainerInstanceAttribute(ci, "ecs.os-type"))
 	}
 	return ""
 }

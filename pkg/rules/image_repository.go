@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
 // ImageRepository: the ECR repository of each private ECR image exists.
@@ -25,6 +26,9 @@ func checkRepository(f *account.Facts) Finding {
 			return Finding{Status: Error, Message: fmt.Sprintf("the image of %s cannot be parsed: %v", c.label(), c.RefErr)}
 		}
 		if !c.Ref.IsECR() {
+			if fd, near := nearMiss(f, c); near {
+				return fd
+			}
 			continue
 		}
 		if f.Repository(account.RepoOf(c.Ref)) != nil {
@@ -69,4 +73,50 @@ func checkRepository(f *account.Facts) Finding {
 		fd.Evidence["pullThroughCache"], fd.Message = deferred, fd.Message+" "+waiting
 	}
 	return fd
+}
+
+// nearMiss judges an image outside private ECR that most likely meant an ECR
+// image (event.NearECR). A misspelled ECR host fails by its spelling: no
+// registry answers there. A name without a registry went to Docker Hub,
+// which is right for most such names, so it fails only as the failed
+// container, on a stop reason saying the image is not there, while an ECR
+// repository of that name exists in the task's own registry.
+func nearMiss(f *account.Facts, c containerImage) (Finding, bool) {
+	nm, ok := event.NearECR(c.Ref, taskAccount(f), taskRegion(f))
+	if !ok {
+		return Finding{}, false
+	}
+	meant := nm.Meant
+	repo := f.Repository(account.RepoOf(meant))
+	if nm.Implicit {
+		if !isFailedContainer(f, c) || f.Task.Class != event.ClassImage {
+			return Finding{}, false
+		}
+		if repo == nil {
+			return readFailed(f, account.SrcRepository)
+		}
+	}
+	ev := map[string]any{"image": c.Image, "container": c.Name, "registry": c.Ref.Registry, "meant": meant.Raw}
+	var msg string
+	if nm.Implicit {
+		msg = fmt.Sprintf("The image of %s names no registry, so it was pulled from Docker Hub, while repository %s exists in ECR registry %s (%s): did you mean %s?",
+			c.label(), meant.Repository, meant.ECRAccount, meant.ECRRegion, meant.Raw)
+	} else {
+		msg = fmt.Sprintf("The image of %s names registry %s, which is not an ECR host: did you mean %s?", c.label(), c.Ref.Registry, meant.Raw)
+	}
+	switch {
+	case repo != nil:
+		ev["repository"] = repositoryARN(f, meant)
+	case f.Err(account.SrcRepository) == "":
+		// The collector reads the meant repository of a near miss, and a
+		// snapshot lists every repository there is.
+		msg += fmt.Sprintf(" Repository %s does not exist there either.", meant.Repository)
+	}
+	advice := fmt.Sprintf("Register a task definition revision whose image is %s, then ", meant.Raw)
+	if f.Task.Service != "" {
+		advice += fmt.Sprintf("deploy it: aws ecs update-service --cluster %s --service %s --task-definition NEW_REVISION --region %s.", f.Task.ClusterName(), f.Task.Service, taskRegion(f))
+	} else {
+		advice += "run the task with it."
+	}
+	return Finding{Status: Fail, Evidence: ev, Message: msg, Advice: advice}, true
 }

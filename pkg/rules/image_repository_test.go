@@ -1,12 +1,14 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"github.com/pullmedic/pullmedic/pkg/account"
+	"github.com/pullmedic/pullmedic/pkg/event"
 )
 
 func TestImageRepository(t *testing.T) {
@@ -37,5 +39,35 @@ func TestImageRepository(t *testing.T) {
 		{name: "unread cache rules leave the fail and say so", facts: with(failedRead(ixFacts, account.SrcPullThroughCache), noRepos), status: Fail,
 			msg: "Repository team/api does not exist", check: both(adviceHas("see image.pull-through-cache: its rules could not be read"),
 				evidenceHas(`"pullThroughCacheRules":"could not be read: ecr:pull-through-cache-rules: AccessDenied`))},
+
+		// A registry that is a near miss of the task's ECR registry.
+		{name: "misspelled ECR host fails with did you mean", facts: with(ixFacts, ixThen(ixSetImage(typoImage), inService("api"))), status: Fail,
+			msg: "The image of container api (" + typoImage + ") names registry 111122223333.dkr.ecr.eu-west-1.amazonaws.con, which is not an ECR host: did you mean " + ixImage + "?",
+			check: both(evidenceHas(`"meant":"`+ixImage+`"`, ixRepoARN),
+				adviceHas("whose image is "+ixImage+", then deploy it: aws ecs update-service --cluster prod --service api --task-definition NEW_REVISION --region eu-west-1."))},
+		{name: "misspelled host whose meant repository is missing says so", facts: with(ixFacts, ixThen(ixSetImage(typoImage), noRepos)), status: Fail,
+			msg: "did you mean " + ixImage + "? Repository team/api does not exist there either.", check: adviceHas("run the task with it.")},
+		{name: "misspelled host with an unread repository says nothing of it", facts: with(failedRead(ixFacts, account.SrcRepository), ixThen(ixSetImage(typoImage), noRepos)),
+			status: Fail, msg: "did you mean " + ixImage + "?", check: func(t *testing.T, fd Finding) {
+				if strings.Contains(fd.Message, "does not exist") {
+					t.Errorf("message %q claims what the failed read cannot tell", fd.Message)
+				}
+			}},
+		{name: "a name without registry fails when ECR holds it and the registry said not found", facts: with(ixFacts, ixThen(ixSetImage("team/api:1.0"), pullDenied)), status: Fail,
+			msg:   "The image of container api (team/api:1.0) names no registry, so it was pulled from Docker Hub, while repository team/api exists in ECR registry 111122223333 (eu-west-1): did you mean " + ixImage + "?",
+			check: evidenceHas(`"registry":"docker.io"`)},
+		{name: "a name without registry that ECR lacks is Docker Hub's", facts: with(ixFacts, ixThen(ixSetImage("nginx:1.27"), pullDenied)), status: Skip},
+		{name: "a name without registry on another stop reason is Docker Hub's", facts: with(ixFacts, ixSetImage("team/api:1.0")), status: Skip},
+		{name: "a name without registry in another container is not judged", facts: with(ixFacts, ixThen(ixAddContainer("side", "team/api:1.0"), pullDenied)), status: Pass},
+		{name: "a name without registry and an unread repository is an error", facts: with(failedRead(ixFacts, account.SrcRepository), ixThen(ixSetImage("team/api:1.0"), noRepos, pullDenied)),
+			status: Error, msg: "ecr:repository: AccessDenied"},
 	})
+}
+
+const typoImage = "111122223333.dkr.ecr.eu-west-1.amazonaws.con/team/api:1.0"
+
+// pullDenied is Docker Hub's answer for a repository it does not have.
+func pullDenied(f *account.Facts) {
+	f.Task.Failure = "CannotPullContainerError: pull access denied for team/api, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
+	f.Task.Class = event.ClassImage
 }

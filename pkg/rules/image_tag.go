@@ -49,7 +49,15 @@ func checkTag(f *account.Facts) Finding {
 			return fd
 		}
 		details := f.Images(account.RepoOf(c.Ref))
-		d := findImage(details, c.Ref)
+		pulled := c.Ref
+		if digest := f.Task.PulledDigest(c.Name); digest != "" {
+			// A service's task pulls the digest ECS pinned at deployment, not the tag.
+			pulled.Digest = digest
+		}
+		d := findImage(details, pulled)
+		if d == nil && pulled.Digest != c.Ref.Digest {
+			return pinnedDigestGone(f, c, pulled.Digest, details)
+		}
 		if d == nil {
 			return Finding{Status: Fail,
 				Evidence: map[string]any{"image": c.Image, "container": c.Name, "recentTags": latestTags(details, recentTags)},
@@ -66,7 +74,7 @@ func checkTag(f *account.Facts) Finding {
 					c.Ref.Repository, c.Ref.ECRAccount, aws.ToString(d.ImageDigest)),
 			}
 		}
-		checked = append(checked, c.Image)
+		checked = append(checked, imageLabel(c.Image, pulled, c.Ref))
 	}
 	if len(checked) > 0 {
 		return Finding{Status: Pass, Evidence: map[string]any{"images": checked},
@@ -79,6 +87,54 @@ func checkTag(f *account.Facts) Finding {
 		}
 	}
 	return Finding{Status: Skip, Message: "no private ECR image whose repository exists to check"}
+}
+
+// pinnedDigestGone is the failure of a task whose pinned digest is no longer
+// in the repository. ECS resolves a service's tags to digests at deployment
+// and starts every later task with those digests, so a tag that moved on, and
+// a lifecycle policy that then expired the old image, leave the service
+// pulling an image that is gone (ECS Developer Guide, "Container image
+// resolution": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability).
+// A new deployment resolves the tag again; lifecycle rules select images by
+// tagStatus, tagPatternList and countType (ECR User Guide, "Lifecycle policy
+// properties": https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html).
+func pinnedDigestGone(f *account.Facts, c containerImage, digest string, details []ecrtypes.ImageDetail) Finding {
+	r := c.Ref
+	ev := map[string]any{"image": c.Image, "container": c.Name, "pinnedDigest": digest, "recentTags": latestTags(details, recentTags)}
+	msg := fmt.Sprintf("Digest %s, which ECS pinned for %s at deployment, is no longer in repository %s", digest, c.label(), r.Repository)
+	var fix string
+	switch tagged := findImage(details, event.ImageRef{Tag: r.Tag}); {
+	case r.Tag == "" || r.Digest != "":
+		msg += "."
+		fix = "Point the task definition at an image that exists"
+	case tagged != nil:
+		ev["tagDigest"] = aws.ToString(tagged.ImageDigest)
+		msg += fmt.Sprintf(", although tag %s still exists (now %s): the task pulls the pinned digest, not the tag.", r.Tag, aws.ToString(tagged.ImageDigest))
+		fix = "Make ECS resolve the tag again"
+	default:
+		msg += fmt.Sprintf(", and tag %s is gone too.", r.Tag)
+		fix = fmt.Sprintf("Push tag %s again, then make ECS resolve it", r.Tag)
+	}
+	if f.Task.Service != "" {
+		fix += fmt.Sprintf(": aws ecs update-service --cluster %s --service %s --force-new-deployment --region %s.", f.Task.ClusterName(), f.Task.Service, taskRegion(f))
+	} else {
+		fix += ", and start the task again."
+	}
+	return Finding{Status: Fail, Evidence: ev, Message: msg,
+		Advice: fix + fmt.Sprintf(" Then keep lifecycle rules from expiring images in use: see aws ecr get-lifecycle-policy --repository-name %s --registry-id %s --region %s; "+
+			"an untagged or sinceImagePushed rule deletes the image a moved tag left behind while a service still runs it. "+
+			"Deploy immutable tags (one per build) so a tag never moves, or expire by imageCountMoreThan with room for every running deployment.",
+			r.Repository, r.ECRAccount, r.ECRRegion),
+	}
+}
+
+// imageLabel names a checked image, with the digest it was pulled by when
+// that is not in the reference.
+func imageLabel(image string, pulled, ref event.ImageRef) string {
+	if pulled.Digest == ref.Digest {
+		return image
+	}
+	return image + "@" + pulled.Digest
 }
 
 // isFailedContainer reports whether c is the container whose pull failed;

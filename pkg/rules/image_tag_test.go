@@ -37,7 +37,32 @@ func TestImageTag(t *testing.T) {
 		{name: "non-ECR platform mismatch is image.platform's", facts: with(ixFacts, ixThen(ixSetImage("nginx:1"),
 			ixReason("CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/arm64'", event.ClassImage))), status: Skip},
 		{name: "non-ECR with another reason skips", facts: with(ixFacts, ixSetImage("nginx:1")), status: Skip},
+
+		// The digest ECS pinned at deployment is what the task pulled.
+		{name: "pinned digest that exists passes", facts: with(ixFacts, pinDigest(ixDigest)), status: Pass, msg: ixImage + "@" + ixDigest},
+		{name: "pinned digest gone while the tag moved on fails", facts: with(ixFacts, ixThen(pinDigest(missing), inService("api"))), status: Fail,
+			msg: "Digest " + missing + ", which ECS pinned for container api (" + ixImage + ") at deployment, is no longer in repository team/api, although tag 1.0 still exists (now " + ixDigest + ")",
+			check: both(evidenceHas(`"pinnedDigest":"`+missing+`"`, `"tagDigest":"`+ixDigest+`"`),
+				adviceHas("aws ecs update-service --cluster prod --service api --force-new-deployment --region eu-west-1. Then keep lifecycle rules from expiring images in use"))},
+		{name: "pinned digest and tag both gone fails", facts: with(ixFacts, ixThen(ixSetImage(repoURI+":2.0"), pinDigest(missing), inService("api"))), status: Fail,
+			msg: "and tag 2.0 is gone too", check: adviceHas("Push tag 2.0 again, then make ECS resolve it: aws ecs update-service")},
+		{name: "pinned digest of a standalone task", facts: with(ixFacts, pinDigest(missing)), status: Fail,
+			msg: "although tag 1.0 still exists", check: adviceHas("Make ECS resolve the tag again, and start the task again.")},
+		{name: "digest pinned in the stop reason", facts: with(ixFacts, ixThen(inService("api"), func(f *account.Facts) {
+			f.Task.Failure = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref " + ixImage + "@" + missing + ": not found"
+		})), status: Fail, msg: "although tag 1.0 still exists"},
+		{name: "pinned digest with a failed image read is an error", facts: failedRead(with(ixFacts, pinDigest(missing)), account.SrcImages), status: Error},
 	})
+}
+
+// pinDigest sets the digest the event says the api container pulled.
+func pinDigest(digest string) func(*account.Facts) {
+	return func(f *account.Facts) { f.Task.Containers[0].ImageDigest = digest }
+}
+
+// inService makes the task one of a service's.
+func inService(name string) func(*account.Facts) {
+	return func(f *account.Facts) { f.Task.Group, f.Task.Service = "service:"+name, name }
 }
 
 func TestImageTagLatestTags(t *testing.T) {

@@ -106,10 +106,11 @@ func (p *netPath) s3Dest(f *account.Facts, gw *ec2types.VpcEndpoint) pullDest {
 	return d
 }
 
-// taskPrefix is the task's address as a host prefix, else its subnet's CIDR
-// (a rule covering the whole subnet covers the task wherever it landed).
-func taskPrefix(f *account.Facts, p *netPath) (netip.Prefix, bool) {
-	if ip, ok := parsePrefix(f.Task.PrivateIP); ok {
+// taskPrefix is the pull's source address (the task's, or the instance's)
+// as a host prefix, else its subnet's CIDR (a rule covering the whole
+// subnet covers the task wherever it landed).
+func taskPrefix(p *netPath) (netip.Prefix, bool) {
+	if ip, ok := parsePrefix(p.Origin.IP); ok {
 		return ip, true
 	}
 	return parsePrefix(aws.ToString(p.Subnet.CidrBlock))

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,12 +37,122 @@ type netPath struct {
 	Chain      []string
 	// ECREndpoints are the VPC's ecr.dkr and ecr.api interface endpoints.
 	ECREndpoints []ec2types.VpcEndpoint
+	// Origin is where the pull leaves from: the task ENI, or the instance.
+	Origin pullOrigin
 }
 
-// pathSources are the reads the path analysis cannot do without.
+// pullOrigin is the network interface the image pull leaves through. On
+// Fargate that is the task's ENI. On a container instance it is the
+// instance's own, whatever the task's network mode: the ECS agent and the
+// container runtime pull on the host, not inside the task, so a bridge,
+// host or awsvpc task alike pulls over the instance's subnet, security
+// groups and address (the task ENI of awsvpc carries only the containers'
+// own traffic).
+type pullOrigin struct {
+	// Instance is the container instance's EC2 instance; nil on Fargate.
+	Instance *ec2types.Instance
+	SubnetID string
+	IP       string // private IPv4 address, "" when not known
+	Groups   []string
+}
+
+// errNoVPCPath: the host is outside any VPC (an ECS Anywhere instance),
+// so the network and DNS rules have nothing to judge.
+var errNoVPCPath = errors.New("no VPC path")
+
+// pullOriginOf finds where the task's pull leaves from.
+func pullOriginOf(f *account.Facts) (pullOrigin, error) {
+	if !f.OnInstance() {
+		if f.Task.SubnetID == "" {
+			return pullOrigin{}, errors.New("the event names no subnet for the task")
+		}
+		return pullOrigin{SubnetID: f.Task.SubnetID, IP: f.Task.PrivateIP, Groups: f.TaskSecurityGroups()}, nil
+	}
+	arn := f.Task.ContainerInstanceArn
+	if arn == "" {
+		return pullOrigin{}, fmt.Errorf("the event names no container instance for the %s task, whose host's network carries the pull", f.Task.LaunchType)
+	}
+	ci := f.ContainerInstance()
+	if ci == nil {
+		return pullOrigin{}, fmt.Errorf("container instance %s not found", arn)
+	}
+	id := aws.ToString(ci.Ec2InstanceId)
+	if id == "" {
+		return pullOrigin{}, fmt.Errorf("%w: container instance %s is an external host, whose network is not in a VPC", errNoVPCPath, arn)
+	}
+	in := f.Instance()
+	if in == nil {
+		return pullOrigin{}, fmt.Errorf("instance %s of container instance %s not found", id, arn)
+	}
+	o := pullOrigin{Instance: in, SubnetID: aws.ToString(in.SubnetId), IP: aws.ToString(in.PrivateIpAddress), Groups: account.InstanceGroups(in)}
+	if o.SubnetID == "" {
+		return o, fmt.Errorf("instance %s is in no subnet (state %s)", id, instanceState(in))
+	}
+	return o, nil
+}
+
+// instanceState is the instance's state name, for messages.
+func instanceState(in *ec2types.Instance) string {
+	if in.State == nil {
+		return "unknown"
+	}
+	return string(in.State.Name)
+}
+
+// onHost reports a path that starts at a container instance.
+func (o pullOrigin) onHost() bool { return o.Instance != nil }
+
+// who names the origin in a sentence: "the task" or "instance i-…".
+func (o pullOrigin) who() string {
+	if o.onHost() {
+		return "instance " + aws.ToString(o.Instance.InstanceId)
+	}
+	return "the task"
+}
+
+// whoTitle is who at the start of a sentence.
+func (o pullOrigin) whoTitle() string {
+	w := o.who()
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// groupsText is "The task's security groups (sg-1)", or the instance's.
+func (o pullOrigin) groupsText() string {
+	owner := "The task's"
+	if o.onHost() {
+		owner = "Instance " + aws.ToString(o.Instance.InstanceId) + "'s"
+	}
+	return fmt.Sprintf("%s security groups (%s)", owner, strings.Join(o.Groups, ", "))
+}
+
+// groupsKey is the evidence key of the origin's security groups.
+func (o pullOrigin) groupsKey() string {
+	if o.onHost() {
+		return "instanceSecurityGroups"
+	}
+	return "taskSecurityGroups"
+}
+
+// hop is the first hop of every chain: "task 10.0.1.5 (eni-…)" or "instance i-… 10.0.1.5".
+func (o pullOrigin) hop(f *account.Facts) string {
+	ip := cmp.Or(o.IP, "(IP unknown)")
+	if o.onHost() {
+		return fmt.Sprintf("instance %s %s", aws.ToString(o.Instance.InstanceId), ip)
+	}
+	return fmt.Sprintf("task %s (%s)", ip, cmp.Or(f.Task.ENIID, "ENI unknown"))
+}
+
+// hostManualOnly says why a finding on an instance's path carries no
+// automatic fix: the instance's security groups, subnet and address carry
+// every task on the host and the ECS agent itself.
+const hostManualOnly = "pullmedic changes nothing on an EC2 instance's path by itself: its security groups, subnet and address serve every task on the host and the ECS agent, so a person must make this change."
+
+// pathSources are the reads the path analysis cannot do without. The
+// container instance and its EC2 instance are read only on that launch type.
 var pathSources = []account.Source{
 	account.SrcSubnet, account.SrcRouteTables, account.SrcInternetGateways,
 	account.SrcNATGateways, account.SrcVPCEndpoints,
+	account.SrcContainerInstance, account.SrcInstance,
 }
 
 // needs is pathSources plus a rule's own reads, in a fresh slice.
@@ -84,11 +195,12 @@ func (p *netPath) evidence() map[string]any {
 // analyzePath follows the task subnet's default route. It fails only when a
 // resource the path names is missing from the facts.
 func analyzePath(f *account.Facts) (*netPath, error) {
-	id := f.Task.SubnetID
-	if id == "" {
-		return nil, errors.New("the event names no subnet for the task")
+	o, err := pullOriginOf(f)
+	if err != nil {
+		return nil, err
 	}
-	p := &netPath{Region: taskRegion(f), Subnet: f.TaskSubnet()}
+	id := o.SubnetID
+	p := &netPath{Region: taskRegion(f), Subnet: f.Subnet(id), Origin: o}
 	if p.Subnet == nil {
 		return nil, fmt.Errorf("subnet %s not found", id)
 	}
@@ -98,8 +210,7 @@ func analyzePath(f *account.Facts) (*netPath, error) {
 		return nil, fmt.Errorf("route table of subnet %s not found (no explicit association and no main route table in %s)", id, p.VPCID)
 	}
 	rtID := aws.ToString(p.RouteTable.RouteTableId)
-	p.Chain = []string{taskHop(f), "", fmt.Sprintf("route table %s (%s)", rtID, p.routeTableLabel())}
-	var err error
+	p.Chain = []string{o.hop(f), "", fmt.Sprintf("route table %s (%s)", rtID, p.routeTableLabel())}
 	if aws.ToBool(p.Subnet.Ipv6Native) {
 		// An IPv6-only task reaches ECR at its dual-stack endpoints, which
 		// PrivateLink does not carry: interface endpoints cannot serve it.
@@ -332,18 +443,6 @@ func attachedLabel(attached bool) string {
 	return " (not attached)"
 }
 
-// taskHop names the task's ENI, the first hop of every chain.
-func taskHop(f *account.Facts) string {
-	ip, eni := f.Task.PrivateIP, f.Task.ENIID
-	if ip == "" {
-		ip = "(IP unknown)"
-	}
-	if eni == "" {
-		eni = "ENI unknown"
-	}
-	return fmt.Sprintf("task %s (%s)", ip, eni)
-}
-
 // defaultRoute returns the table's IPv4 default route, or nil.
 func defaultRoute(rt *ec2types.RouteTable) *ec2types.Route {
 	for i, r := range rt.Routes {
@@ -384,7 +483,11 @@ func igwAttached(f *account.Facts, id, vpcID string) (bool, error) {
 	return false, nil
 }
 
-// pathError turns a failed path analysis into the finding of a rule.
+// pathError turns a failed path analysis into the finding of a rule; a
+// host outside any VPC is nothing to judge.
 func pathError(err error) Finding {
+	if errors.Is(err, errNoVPCPath) {
+		return Finding{Status: Skip, Message: strings.TrimPrefix(err.Error(), errNoVPCPath.Error()+": ") + "; the network rules judge VPC paths only."}
+	}
 	return Finding{Status: Error, Message: "could not be evaluated: " + err.Error()}
 }

@@ -134,7 +134,7 @@ func naclChecks(f *account.Facts, p *netPath) ([]aclCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	task, taskKnown := taskPrefix(f, p)
+	task, taskKnown := taskPrefix(p)
 	var out []aclCheck
 	seen := map[string]bool{}
 	// flow adds a request through one ACL and its reply: from the client's

@@ -41,18 +41,23 @@ func checkEndpointSG(f *account.Facts) Finding {
 	}
 	dests := interfaceDests(f, p)
 	if len(dests) == 0 {
-		return Finding{Status: Skip, Message: fmt.Sprintf("No interface endpoint of %s carries the task's traffic (none in use, or no private DNS on an internet path).", p.VPCID)}
+		return Finding{Status: Skip, Message: fmt.Sprintf("No interface endpoint of %s carries %s's pull (none in use, or no private DNS on an internet path).", p.VPCID, p.Origin.who())}
 	}
-	taskSGs := f.TaskSecurityGroups()
+	o := p.Origin
+	taskSGs := o.Groups
 	peer := sgPeer{Groups: taskSGs}
-	if tp, ok := taskPrefix(f, p); ok {
+	if tp, ok := taskPrefix(p); ok {
 		peer.CIDRs = []netip.Prefix{tp}
 	}
 	ev := p.evidence()
-	ev["taskSecurityGroups"] = taskSGs
-	ev["taskAddress"] = prefixStrings(peer.CIDRs)
+	ev[o.groupsKey()] = taskSGs
+	addrKey := "taskAddress"
+	if o.onHost() {
+		addrKey = "instanceAddress"
+	}
+	ev[addrKey] = prefixStrings(peer.CIDRs)
 	if len(taskSGs) == 0 && len(peer.CIDRs) == 0 {
-		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups and address are unknown"}
+		return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf("could not be evaluated: %s's security groups and address are unknown", o.who())}
 	}
 	var allowed, blocked, groupIDs, endpoints, uncollected []string
 	unknownPeer := false // a blocked group admits some group the task may carry
@@ -84,7 +89,7 @@ func checkEndpointSG(f *account.Facts) Finding {
 		ev["allowed"] = allowed
 	}
 	if len(blocked) == 0 {
-		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The security groups of the endpoints the task uses allow TCP 443 from it (%d endpoints).", len(dests))}
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The security groups of the endpoints %s uses allow TCP 443 from it (%d endpoints).", o.who(), len(dests))}
 	}
 	ev["blocked"] = blocked
 	if unknownPeer {
@@ -95,9 +100,9 @@ func checkEndpointSG(f *account.Facts) Finding {
 		return uncollectedWarning(ev, uncollected, fmt.Sprintf("The security groups of %s admit TCP 443 from the task", strings.Join(blocked, ", ")))
 	}
 	who := strings.Join(append(append([]string{}, taskSGs...), prefixStrings(peer.CIDRs)...), ", ")
-	msg := fmt.Sprintf("The security groups (%s) of %s allow no inbound TCP 443 from the task (%s).", strings.Join(groupIDs, ", "), strings.Join(blocked, ", "), who)
+	msg := fmt.Sprintf("The security groups (%s) of %s allow no inbound TCP 443 from %s (%s).", strings.Join(groupIDs, ", "), strings.Join(blocked, ", "), o.who(), who)
 	if p.Kind == routeInternet {
-		msg = strings.TrimSuffix(msg, ".") + ", and private DNS sends the task's ECR traffic there despite its internet route."
+		msg = strings.TrimSuffix(msg, ".") + fmt.Sprintf(", and private DNS sends %s's ECR traffic there despite its internet route.", o.who())
 	}
 	source := "TASK_SECURITY_GROUP"
 	fix := &Fix{Action: ActionAllowFromTask, Target: groupIDs[0], Params: &Params{GroupIDs: groupIDs, Endpoints: endpoints}}
@@ -109,6 +114,12 @@ func checkEndpointSG(f *account.Facts) Finding {
 	var advice []string
 	for _, g := range groupIDs {
 		advice = append(advice, authorizeCommand("ingress", g, fmt.Sprintf(`UserIdGroupPairs=[{GroupId=%s,Description="ECS tasks pull through this endpoint"}]`, source)))
+	}
+	if o.onHost() {
+		// Opening the endpoints to the instance's group is safe in itself, but
+		// that group is the whole host's: a person decides (hostManualOnly).
+		return Finding{Status: Fail, Evidence: ev, Message: msg,
+			Advice: fmt.Sprintf("Allow TCP 443 from %s's security group: %s. %s", o.who(), strings.Join(advice, "; "), hostManualOnly)}
 	}
 	return Finding{Status: Fail, Evidence: ev, Message: msg, Fix: fix,
 		Advice: "Allow TCP 443 from the task's security group: " + strings.Join(advice, "; ")}

@@ -29,9 +29,12 @@ func checkPublicIP(f *account.Facts) Finding {
 	}
 	subnet := aws.ToString(p.Subnet.SubnetId)
 	if !p.Public {
-		return Finding{Status: Skip, Message: fmt.Sprintf("Subnet %s's default route does not go to an internet gateway, so the task needs no public IP.", subnet)}
+		return Finding{Status: Skip, Message: fmt.Sprintf("Subnet %s's default route does not go to an internet gateway, so %s needs no public IP.", subnet, p.Origin.who())}
 	}
 	ev := p.evidence()
+	if p.Origin.onHost() {
+		return instancePublicIP(f, p, ev)
+	}
 	if f.Task.Service != "" && f.Service() == nil {
 		return Finding{Status: Error, Evidence: ev, Message: fmt.Sprintf("could not be evaluated: service %s not found", f.Task.Service)}
 	}
@@ -65,4 +68,26 @@ func checkPublicIP(f *account.Facts) Finding {
 	fd.Advice = fmt.Sprintf("Run the task again with a public IP: aws ecs run-task --cluster %s --task-definition %s --launch-type FARGATE %s",
 		f.Task.ClusterName(), f.Task.TaskDefinitionArn[strings.LastIndex(f.Task.TaskDefinitionArn, "/")+1:], netCfg)
 	return fd
+}
+
+// instancePublicIP judges a container instance in a public subnet: the agent
+// pulls over the instance's address, so the instance needs the public IP (an
+// awsvpc task on EC2 cannot even have one: assignPublicIp is for Fargate).
+// There is no automatic fix: the address belongs to the whole host.
+func instancePublicIP(f *account.Facts, p *netPath, ev map[string]any) Finding {
+	in := p.Origin.Instance
+	id, subnet := aws.ToString(in.InstanceId), aws.ToString(p.Subnet.SubnetId)
+	if ip := aws.ToString(in.PublicIpAddress); ip != "" {
+		ev["instancePublicIp"] = ip
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("Instance %s in public subnet %s has public IP %s, which the agent pulls through.", id, subnet, ip)}
+	}
+	ev["instancePublicIp"] = ""
+	msg := fmt.Sprintf("Instance %s, the task's host, is in public subnet %s (default route to %s) without a public IP, so the ECS agent on it cannot reach the registry.", id, subnet, p.Target)
+	if f.Task.ENIID != "" {
+		msg += " The task's own ENI plays no part in the pull."
+	}
+	return Finding{Status: Fail, Evidence: ev, Message: msg,
+		Advice: fmt.Sprintf("Give the cluster's instances public IPs (launch template: NetworkInterfaces AssociatePublicIpAddress=true, or aws ec2 modify-subnet-attribute --subnet-id %s --map-public-ip-on-launch, then replace the instances), "+
+			"attach an Elastic IP to this one (aws ec2 allocate-address, then aws ec2 associate-address --instance-id %s --allocation-id ALLOCATION_ID), "+
+			"or move the instances to private subnets behind a NAT gateway. %s", subnet, id, hostManualOnly)}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/pullmedic/pullmedic/pkg/account"
 )
 
@@ -25,7 +27,12 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 		return pathError(err)
 	}
 	ev := p.evidence()
-	taskSGs := f.TaskSecurityGroups()
+	o := p.Origin
+	taskSGs := o.Groups
+	if len(taskSGs) == 0 && o.onHost() {
+		return Finding{Status: Fail, Evidence: ev, Message: fmt.Sprintf("Instance %s has no security group, so nothing lets its outbound TCP 443 out.", aws.ToString(o.Instance.InstanceId)),
+			Advice: "Give the instance a security group that allows outbound TCP 443. " + hostManualOnly}
+	}
 	if len(taskSGs) == 0 {
 		return Finding{Status: Error, Evidence: ev, Message: "could not be evaluated: the task's security groups are unknown (" + taskSGsUnknown(f) + ")"}
 	}
@@ -35,7 +42,7 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 	}
 	dests := pullDestinations(f, p)
 	if len(dests) == 0 {
-		return Finding{Status: Skip, Evidence: ev, Message: "The task has nowhere to pull from in this VPC; network.vpc-endpoints reports why."}
+		return Finding{Status: Skip, Evidence: ev, Message: fmt.Sprintf("%s has nowhere to pull from in this VPC; network.vpc-endpoints reports why.", o.whoTitle())}
 	}
 	var allowed, blocked, advice []string
 	var destinations []Destination
@@ -63,20 +70,23 @@ func checkTaskSGEgress(f *account.Facts) Finding {
 			destinations = append(destinations, dest)
 		}
 	}
-	ev["taskSecurityGroups"] = taskSGs
+	ev[o.groupsKey()] = taskSGs
 	if len(allowed) > 0 {
 		ev["allowed"] = allowed
 	}
 	if len(blocked) == 0 {
-		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("The task's security groups (%s) allow outbound TCP 443 to every place the pull goes.", strings.Join(taskSGs, ", "))}
+		return Finding{Status: Pass, Evidence: ev, Message: o.groupsText() + " allow outbound TCP 443 to every place the pull goes."}
 	}
 	ev["blocked"] = blocked
 	if lists := uncollectedPrefixLists(f, groups, true); len(lists) > 0 {
-		return uncollectedWarning(ev, lists, fmt.Sprintf("The task's security groups (%s) let TCP 443 out to %s", strings.Join(taskSGs, ", "), strings.Join(blocked, ", ")))
+		return uncollectedWarning(ev, lists, fmt.Sprintf("%s let TCP 443 out to %s", o.groupsText(), strings.Join(blocked, ", ")))
 	}
 	fd := Finding{Status: Fail, Evidence: ev,
-		Message: fmt.Sprintf("The task's security groups (%s) allow no outbound TCP 443 to %s.", strings.Join(taskSGs, ", "), strings.Join(blocked, ", "))}
-	if len(destinations) > 0 {
+		Message: fmt.Sprintf("%s allow no outbound TCP 443 to %s.", o.groupsText(), strings.Join(blocked, ", "))}
+	switch {
+	case len(destinations) > 0 && o.onHost():
+		fd.Advice = fmt.Sprintf("Allow %s's outbound HTTPS: %s. %s", o.who(), strings.Join(advice, "; "), hostManualOnly)
+	case len(destinations) > 0:
 		fd.Fix = &Fix{Action: ActionAllowEgress, Target: taskSGs[0], AutoFixable: true,
 			Params: &Params{GroupID: taskSGs[0], Destinations: destinations}}
 		fd.Advice = "Allow the task's outbound HTTPS: " + strings.Join(advice, "; ")

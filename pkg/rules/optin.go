@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // TagAutoFix is the cluster tag that opts a cluster into automatic fixes.
 const TagAutoFix = "pullmedic:auto-fix"
@@ -22,6 +25,17 @@ type OptIn struct {
 	Mode    string   `json:"mode"`
 	Actions []string `json:"actions"`
 }
+
+// actions is the remediate function's whole vocabulary (the Action*
+// constants), in the order a plan applies them: make the endpoints accept
+// the task, then let the task send, then give it a public address.
+var actions = []string{ActionAllowFromTask, ActionAllowEgress, ActionPublicIP}
+
+// Actions returns every fix action, in the order a plan applies them.
+func Actions() []string { return slices.Clone(actions) }
+
+// IsAction reports whether s names a fix action.
+func IsAction(s string) bool { return slices.Contains(actions, s) }
 
 // defaultActions are what "enabled" allows: everything but egress, which must be named.
 var defaultActions = []string{ActionAllowFromTask, ActionPublicIP}
@@ -47,7 +61,7 @@ func ParseOptIn(value string, present bool) OptIn {
 	var actions []string
 	for _, part := range strings.Split(v, ",") {
 		part = strings.TrimSpace(part)
-		if !isAction(part) {
+		if !IsAction(part) {
 			return off
 		}
 		if !Contains(actions, part) {
@@ -61,8 +75,6 @@ func ParseOptIn(value string, present bool) OptIn {
 func (o OptIn) Allows(action string) bool {
 	return o.Mode == ModeApply && Contains(o.Actions, action)
 }
-
-func isAction(s string) bool { return Contains(actionOrder, s) }
 
 // Contains reports whether list holds s.
 func Contains(list []string, s string) bool {

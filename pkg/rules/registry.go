@@ -22,4 +22,6 @@ var Catalog = []Rule{
 	ImageRegistryRateLimit,
 	ImageRegistryAuth,
 	ImagePullThroughCache,
+	HostAgent,
+	HostStorage,
 }

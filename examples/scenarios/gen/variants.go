@@ -320,7 +320,122 @@ var variants = []variant{
 	{name: "healthy-transient-registry-error", base: natBase,
 		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.4.2: unexpected status code https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/shop/web/manifests/1.4.2: 503 Service Unavailable",
 		edit:   func(*doc) {}},
+
+	// --- digests and registry near misses (issue 9, items 5 and 10) ---
+	{name: "pinned-digest-expired", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref " + shopWebImage + ":stable@" + expiredDigest + ": " + shopWebImage + ":stable@" + expiredDigest + ": not found",
+		edit: func(d *doc) {
+			// The service deployed "stable" when it was last week's build, and
+			// ECS pinned that digest. CI has since moved "stable" to 1.4.2, and
+			// the lifecycle rule that expires untagged images deleted the old
+			// build; a scale-out still pulls the pinned digest.
+			d.image(shopWebImage + ":stable")
+			d.setEvent("detail.containers[0].imageDigest", expiredDigest)
+			d.set("ecr.repositories[0].imageTagMutability", "MUTABLE")
+			d.set("ecr.images.shop/web[imageDigest=sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b].imageTags", obj(`["1.4.2", "stable"]`))
+		}},
+	{name: "registry-host-typo", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.eu-west-1.amazonaws.con/shop/web:1.4.2: failed to do request: Head \"https://111122223333.dkr.ecr.eu-west-1.amazonaws.con/v2/shop/web/manifests/1.4.2\": dial tcp: lookup 111122223333.dkr.ecr.eu-west-1.amazonaws.con on 10.20.0.2:53: no such host",
+		edit: func(d *doc) {
+			// A hand-edited task definition: ".con" for ".com".
+			d.image("111122223333.dkr.ecr.eu-west-1.amazonaws.con/shop/web:1.4.2")
+		}},
+	{name: "image-missing-registry-prefix", base: natBase,
+		reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/shop/web:1.4.2: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed",
+		edit: func(d *doc) {
+			// A template variable for the registry came out empty: the bare
+			// name goes to Docker Hub, while shop/web is this account's ECR repository.
+			d.image("shop/web:1.4.2")
+		}},
+	// --- the EC2 launch type (issue 10): the agent pulls over the instance's network ---
+	{name: "ec2-bridge-host-sg-no-egress", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: Error response from daemon: Get \"https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)")
+			// The hosts' group was tightened to the database only; the task's own group is irrelevant in bridge mode.
+			d.set("ec2.securityGroups[GroupId="+ec2HostSG+"].IpPermissionsEgress", obj(`[{
+  "FromPort": 5432, "IpProtocol": "tcp", "ToPort": 5432,
+  "IpRanges": [{"CidrIp": "10.20.0.0/16", "Description": "shop database"}],
+  "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}]`))
+			d.clusterTag("enabled")
+		}},
+	{name: "ec2-awsvpc-public-subnet-no-public-ip", base: natBase,
+		edit: func(d *doc) {
+			// The capacity provider's Auto Scaling group launches into the public
+			// subnet with auto-assign public IP off. The awsvpc task's ENI is in a
+			// private subnet behind NAT, and it is not what pulls.
+			onEC2(d, "awsvpc", natPublicNet)
+			d.clusterTag("enabled")
+		}},
+	{name: "ec2-instance-role-no-ecr", base: natBase,
+		reason: "CannotPullECRContainerError: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/shop-ecs-instance/i-0a1b2c3d4e5f67890 is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action status code: 400, request id: 0f6a2d3c-1b4e-4c5d-9e8f-7a6b5c4d3e2f",
+		edit: func(d *doc) {
+			onEC2(d, "bridge", natPrivateA)
+			// The task definition never had an execution role (EC2 does not need
+			// one); the hardened instance role kept only what the agent itself needs.
+			d.del("ecs.taskDefinitions[0].executionRoleArn")
+			d.del("ecs.taskDefinitions[0].containerDefinitions[0].logConfiguration")
+			d.set("iam.RoleDetailList[RoleName="+ec2Role+"].AttachedManagedPolicies", obj(`[]`))
+			d.set("iam.RoleDetailList[RoleName="+ec2Role+"].RolePolicyList", obj(`[{"PolicyName": "ecs-agent-only", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["ecs:DiscoverPollEndpoint", "ecs:Poll", "ecs:RegisterContainerInstance", "ecs:DeregisterContainerInstance", "ecs:StartTelemetrySession", "ecs:Submit*", "ecs:UpdateContainerInstancesState"], "Resource": "*"}]}}]`))
+		}},
+	{name: "ec2-private-subnet-no-nat", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: Error response from daemon: Get \"https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/\": dial tcp 52.95.150.10:443: i/o timeout")
+			d.del("ec2.routeTables[RouteTableId=" + natPrivateRTB + "].Routes[DestinationCidrBlock=0.0.0.0/0]")
+		}},
+	{name: "ec2-agent-disconnected", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: context canceled")
+			d.set("ecs.containerInstances[0].agentConnected", false)
+		}},
+	{name: "ec2-disk-full", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: failed to register layer: Error processing tar file(exit status 1): write /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1: no space left on device")
+		}},
+	{name: "fargate-ephemeral-storage-full", base: natBase,
+		reason: "CannotPullContainerError: failed to extract layer sha256:4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/41/fs/opt/models/weights.bin: no space left on device",
+		edit: func(d *doc) {
+			// The web image now bundles the recommendation model: 23 GiB compressed.
+			d.set("ecr.images.shop/web[imageDigest=sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b].imageSizeInBytes", 24696061952)
+		}},
+	{name: "ec2-windows-build-mismatch", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			// The Auto Scaling group moved to Windows Server 2022 AMIs; CI still
+			// builds on the ltsc2019 base.
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: image operating system \"windows\" cannot be used on this platform: no matching manifest for windows/amd64 10.0.20348 in the manifest list entries")
+			d.set("ecs.taskDefinitions[0].runtimePlatform", obj(`{"cpuArchitecture": "X86_64", "operatingSystemFamily": "WINDOWS_SERVER_2019_FULL"}`))
+			d.del("ecs.taskDefinitions[0].containerDefinitions[0].logConfiguration")
+			d.set("ecs.containerInstances[0].attributes[name=ecs.os-type].value", "windows")
+			d.set("ecs.containerInstances[0].attributes[name=ecs.os-family].value", "WINDOWS_SERVER_2022_FULL")
+			d.set("ec2.instances[0].PlatformDetails", "Windows")
+			d.set("ec2.instances[0].Platform", "windows")
+			web := "ecr.images.shop/web[imageDigest=sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b]"
+			d.set(web+".imageManifestMediaType", "application/vnd.docker.distribution.manifest.list.v2+json")
+			d.set("ecr.imageManifests", obj(`{"shop/web": [{
+  "registryId": "111122223333", "repositoryName": "shop/web",
+  "imageId": {"imageDigest": "sha256:8f2b1c7e4a9d03b6e5f1a2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b", "imageTag": "1.4.2"},
+  "imageManifestMediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+  "imageManifest": "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":[{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"sha256:6b1d3f5a7c9e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d\",\"size\":2193,\"platform\":{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.17763.6893\"}}]}"}]}`))
+		}},
+	{name: "ec2-agent-too-old", base: natBase, reason: "Task failed to start",
+		edit: func(d *doc) {
+			// An instance from a years-old custom AMI joined the cluster: its
+			// agent predates execution roles, so it asks ECR with the instance's
+			// credentials, which the hardened role no longer has.
+			onEC2(d, "bridge", natPrivateA)
+			d.setEvent("detail.containers[0].reason", "CannotPullContainerError: Error response from daemon: Get https://111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/shop/web/manifests/1.4.2: no basic auth credentials")
+			d.set("ecs.containerInstances[0].versionInfo.agentVersion", "1.14.5")
+			d.set("ecs.containerInstances[0].versionInfo.dockerVersion", "DockerVersion: 17.03.2-ce")
+		}},
 }
+
+// expiredDigest is the build a lifecycle rule deleted while a service still ran it.
+const expiredDigest = "sha256:5e7a9c1b3d5f7092a4c6e8f0b2d4f6a8c0e2a4b6d8f0a2c4e6b8d0f2a4c6e8b0"
 
 // crossAccount pulls the image from the central build account 444455556666.
 // With grant, its repository policy lets this account's execution role pull.
