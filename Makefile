@@ -44,7 +44,7 @@ test: ## vet; unit, scenario, moto and Lambda-runtime (RIE) tests; cfn-lint the 
 .PHONY: cfn-lint
 cfn-lint:
 	@scripts/check-tools cfn-lint
-	@if command -v cfn-lint >/dev/null 2>&1; then echo "cfn-lint template.yaml"; cfn-lint template.yaml; fi
+	@if command -v cfn-lint >/dev/null 2>&1; then echo "cfn-lint template.yaml deploy/member.yaml"; cfn-lint template.yaml deploy/member.yaml; fi
 
 bench: build ## one table: API calls and rounds, wall time, ns/op, cold start, binary sizes
 	scripts/bench-table

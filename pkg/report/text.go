@@ -172,6 +172,8 @@ func autoFixVerdict(o rules.OptIn) string {
 		return "dry-run; the plan is reported, nothing is changed"
 	case len(o.Actions) == 0:
 		return fmt.Sprintf("%s, but the opt-in allows none of the planned actions", o.Mode)
+	case o.Mode == rules.ModeApprove:
+		return fmt.Sprintf("approve; posted to Slack, runs only when an approver clicks Apply fix: %s", strings.Join(o.Actions, ", "))
 	default:
 		return fmt.Sprintf("%s; would run unattended: %s", o.Mode, strings.Join(o.Actions, ", "))
 	}

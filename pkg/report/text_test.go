@@ -118,6 +118,13 @@ func TestWriteText(t *testing.T) {
 				r.AutoFix = rules.OptIn{OptedIn: true, Mode: rules.ModeDryRun, Actions: []string{rules.ActionPublicIP}}
 			},
 			want: []string{"Auto-fix: dry-run; the plan is reported, nothing is changed"}},
+		{name: "plan with approve",
+			edit: func(r *Report) {
+				r.Plan = []rules.Step{{Action: rules.ActionPublicIP, Target: "arn:svc"}}
+				r.AutoFix = rules.OptIn{OptedIn: true, Mode: rules.ModeApprove, Actions: []string{rules.ActionPublicIP}}
+			},
+			want:    []string{"Auto-fix: approve; posted to Slack, runs only when an approver clicks Apply fix: enable-public-ip"},
+			notWant: []string{"unattended"}},
 		{name: "plan the opt-in does not cover",
 			edit: func(r *Report) {
 				r.Plan = []rules.Step{{Action: rules.ActionAllowEgress, Target: "sg-1"}}
