@@ -63,7 +63,7 @@ lint: ## gofmt, go vet, staticcheck (when the module proxy serves it), cfn-lint
 clean: ## remove build outputs
 	rm -rf bin .aws-sam dist
 
-DEMO_SCENARIOS ?= public-subnet-no-public-ip endpoint-sg-missing-443 nat-failed explicit-deny-boundary cross-account-no-repo-policy
+DEMO_SCENARIOS ?= public-subnet-no-public-ip endpoint-sg-missing-443 nat-failed explicit-deny-boundary cross-account-no-repo-policy tgw-default-route-timeout ec2-bridge-host-sg-no-egress
 # Scenarios the demo fixes, as NAME:FLAGS. public-subnet-no-public-ip's cluster
 # is tagged "enabled"; endpoint-sg-missing-443's only "dry-run", so --force.
 DEMO_FIXES ?= public-subnet-no-public-ip: endpoint-sg-missing-443:--force
@@ -75,6 +75,8 @@ demo: ## build the CLI; diagnose a few scenarios offline (exit 3 = cause found),
 		printf '\n===== scenario %s =====\n\n' "$$s"; \
 		bin/pullmedic diagnose --event examples/scenarios/$$s/event.json --snapshot examples/scenarios/$$s/snapshot.json || test $$? -eq 3 || exit 1; \
 	done
+	@printf '\n===== preflight: a new task definition revision whose tag was never pushed =====\n\n'
+	@d=examples/preflight/new-revision-tag-never-pushed; bin/pullmedic preflight $$(cat $$d/args) --snapshot $$d/snapshot.json || test $$? -eq 3 || exit 1
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	printf '\n===== fixes, applied to copies of the snapshots in %s (removed at the end) =====\n' "$$tmp" && \
 	for f in $(DEMO_FIXES); do \
