@@ -209,6 +209,13 @@ type OrganizationsAPI interface {
 // credentials that proved it, at most.
 const memberFor = time.Hour
 
+// Admitter decides whether a hub serves an account: an error wrapping
+// ErrNotMember refuses it; an *AccessError means its role cannot be assumed,
+// which the diagnosis then reports. *Admission implements it; tests fake it.
+type Admitter interface {
+	Admit(ctx context.Context, account string) error
+}
+
 // Admission decides which accounts a hub serves: those listed, and those of
 // the organization. The bus policy refuses everyone else at the door; this
 // check is for events that did not come through it (a direct invoke).

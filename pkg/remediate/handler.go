@@ -31,11 +31,6 @@ type Publisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Admitter decides whether a hub serves an account (*account.Admission).
-type Admitter interface {
-	Admit(ctx context.Context, account string) error
-}
-
 // Handler is the remediate function's logic: decode, remediate, log, publish.
 type Handler struct {
 	View   account.View
@@ -45,7 +40,7 @@ type Handler struct {
 	WriterFor func(ctx context.Context, t *event.Task) (fix.Writer, error)
 	// Admission, in hub mode, refuses requests for accounts the hub does not
 	// serve (diagnose checked too; a direct invoke skips diagnose).
-	Admission      Admitter
+	Admission      account.Admitter
 	Store          fix.Store
 	Publisher      Publisher
 	TopicARN       string

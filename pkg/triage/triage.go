@@ -58,13 +58,6 @@ type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
-// Admitter decides whether a hub serves an account (*account.Admission): an
-// error wrapping account.ErrNotMember refuses it; an *account.AccessError
-// means its role cannot be assumed, which the diagnosis then reports.
-type Admitter interface {
-	Admit(ctx context.Context, account string) error
-}
-
 // Handler handles the EventBridge events the diagnose function receives. All
 // fields are required but Admission.
 type Handler struct {
@@ -78,7 +71,7 @@ type Handler struct {
 	// Admission, in hub mode, refuses events from accounts outside the
 	// organization or account list. nil serves every account (single-account
 	// mode reads only its own anyway).
-	Admission Admitter
+	Admission account.Admitter
 }
 
 // table is the state table with a deadline on every call.
