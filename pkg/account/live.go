@@ -103,6 +103,7 @@ type collector struct {
 	role        *iamtypes.RoleDetail
 	roleMissing bool
 	policies    map[string]*iamtypes.ManagedPolicyDetail
+	listed      map[string]iamtypes.Policy // the account's attached policies, by ARN (listPolicies)
 
 	// subnet is the subnet the pull leaves from: the task ENI's, or on a
 	// container instance the instance's, once read. Set before the reads that use it.
@@ -116,7 +117,7 @@ type collector struct {
 
 // firstRound is every read the event alone allows; the rest follow from their answers.
 func (c *collector) firstRound() []read {
-	reads := []read{gate(c.describeTaskDefinition)}
+	reads := []read{gate(c.describeTaskDefinition), gate(c.listPolicies)}
 	onInstance := c.f.OnInstance()
 	switch {
 	case onInstance:

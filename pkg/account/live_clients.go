@@ -49,6 +49,8 @@ type IAMAPI interface {
 	iam.GetPolicyAPIClient
 	GetRolePolicy(context.Context, *iam.GetRolePolicyInput, ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
 	GetPolicyVersion(context.Context, *iam.GetPolicyVersionInput, ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+	// ListPolicies is read one page only (see listPolicies), so no paginator.
+	ListPolicies(context.Context, *iam.ListPoliciesInput, ...func(*iam.Options)) (*iam.ListPoliciesOutput, error)
 }
 
 // ECRAPI is the part of the ECR client Live uses.

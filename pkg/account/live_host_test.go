@@ -144,25 +144,37 @@ func TestCollectContainerInstance(t *testing.T) {
 // TestCollectContainerInstanceRounds measures an EC2 task's reads behind a
 // latency proxy: with an execution role (the common case) and with the
 // instance role, whose name only the instance gives (round 2), so its
-// policies are read in rounds 3 and 4. That role here has an inline policy;
-// a managed policy on it would take GetPolicy in round 4 and
-// GetPolicyVersion in a fifth.
+// policies are read in rounds 3 and 4: an inline policy's document, or a
+// managed policy's default version, which the account listing of round 1
+// named (without it, GetPolicy would take round 4 and GetPolicyVersion a fifth).
 func TestCollectContainerInstanceRounds(t *testing.T) {
 	h := seedHost(t)
 	for _, tt := range []struct {
 		name         string
 		task         *event.Task
+		managed      bool // the instance role has a managed policy too
 		calls, round int
 	}{
-		{"execution role", h.onHost(h.typicalTD), 27, 4},
-		{"instance role", h.onHost(h.noRoleTD), 26, 4},
+		{"execution role", h.onHost(h.typicalTD), false, 27, 4},
+		{"instance role", h.onHost(h.noRoleTD), false, 27, 4},
+		{"instance role with a managed policy", h.onHost(h.noRoleTD), true, 28, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.managed {
+				_, err := iam.NewFromConfig(h.cfg).AttachRolePolicy(context.Background(), &iam.AttachRolePolicyInput{RoleName: aws.String(hostRole), PolicyArn: &h.pullPolicy})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			calls := awscount.New()
 			cfg := latencyProxy(t, h.cfg, 30*time.Millisecond)
 			calls.Attach(&cfg)
 			f := collect(t, account.NewLive(cfg), tt.task)
 			wantErrors(t, f)
+			role, _ := f.InstanceRole()
+			if p := f.ManagedPolicy(h.pullPolicy); tt.managed && (role == nil || len(role.AttachedManagedPolicies) != 1 || p == nil || len(p.PolicyVersionList) != 1) {
+				t.Errorf("instance role %+v, policy %+v: want its managed policy and its default version read", role, p)
+			}
 			if calls.Calls() != tt.calls || calls.Rounds() != tt.round {
 				t.Errorf("%d calls in %d rounds, want %d in %d: %+v", calls.Calls(), calls.Rounds(), tt.calls, tt.round, calls.List())
 			}

@@ -13,8 +13,10 @@ import (
 )
 
 // roleReads read the execution role in the shape of GetAccountAuthorizationDetails:
-// GetRole and the two policy lists, then each policy, then each managed
-// policy's default version. Documents are kept as the API returns them.
+// GetRole and the two policy lists, then each policy's document: an inline
+// policy's with GetRolePolicy, a managed policy's default version with
+// GetPolicyVersion (after GetPolicy only when the account's listing did not
+// name the version, see listPolicies). Documents are kept as the API returns them.
 func (c *collector) roleReads(arn string) []read {
 	name := arn[strings.LastIndex(arn, "/")+1:]
 	c.role = &iamtypes.RoleDetail{Arn: aws.String(arn), RoleName: aws.String(name)}
@@ -100,14 +102,70 @@ func (c *collector) getRolePolicy(ctx context.Context, role, name string) {
 	c.role.RolePolicyList = append(c.role.RolePolicyList, iamtypes.PolicyDetail{PolicyName: out.PolicyName, PolicyDocument: out.PolicyDocument})
 }
 
+// listedPolicies is how many policies the account listing asks for: IAM's
+// own default page (ListPolicies, MaxItems). One page of about 100 × 0.5 KB
+// costs a round trip like any other call, in a small account or a big one.
+const listedPolicies = 100
+
+// listPolicies lists, in the first round, the managed policies attached to
+// anything in the account (Scope All, OnlyAttached: AWS managed and customer
+// managed alike), one page only. Each entry is what GetPolicy would say,
+// DefaultVersionId included, so a policy of the role found there costs
+// GetPolicyVersion alone, a round earlier than GetPolicy then
+// GetPolicyVersion (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicies.html).
+//
+// It is a shortcut, never the source of truth: a policy past the first page
+// (a big account), one that is only a permissions boundary (OnlyAttached
+// counts attachments only), or every policy when the listing fails or
+// answers after the role's lists, is read with GetPolicy as before. So its
+// failure is no finding: no fact is missing for it. Paging the listing
+// instead, or GetAccountAuthorizationDetails filtered to Role and
+// LocalManagedPolicy (every role and every version of every customer managed
+// policy, with documents: megabytes in a big account,
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html),
+// would make a diagnosis slower the bigger the account.
+//
+// It gates nothing itself, but is planned as a gate so that it always runs
+// in the first round, before the role's lists answer.
+func (c *collector) listPolicies(ctx context.Context) []read {
+	out, err := c.iam.ListPolicies(ctx, &iam.ListPoliciesInput{
+		Scope: iamtypes.PolicyScopeTypeAll, OnlyAttached: true, MaxItems: aws.Int32(listedPolicies),
+	})
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.listed = make(map[string]iamtypes.Policy, len(out.Policies))
+	for _, p := range out.Policies {
+		c.listed[aws.ToString(p.Arn)] = p
+	}
+	return nil
+}
+
 // policyReads reads a managed policy once, however many ways the role refers
-// to it. The caller holds c.mu.
+// to it: its default version straight away when the account listing named
+// it, else GetPolicy first. The caller holds c.mu.
 func (c *collector) policyReads(arn string) []read {
 	if _, seen := c.policies[arn]; seen {
 		return nil
 	}
+	if p, ok := c.listed[arn]; ok && aws.ToString(p.DefaultVersionId) != "" {
+		c.policies[arn] = policyDetail(&p)
+		return []read{c.policyVersionRead(arn, aws.ToString(p.DefaultVersionId))}
+	}
 	c.policies[arn] = &iamtypes.ManagedPolicyDetail{Arn: aws.String(arn)}
 	return []read{gate(func(ctx context.Context) []read { return c.getPolicy(ctx, arn) })}
+}
+
+// policyDetail records a policy as GetAccountAuthorizationDetails does.
+func policyDetail(p *iamtypes.Policy) *iamtypes.ManagedPolicyDetail {
+	return &iamtypes.ManagedPolicyDetail{
+		Arn: p.Arn, PolicyName: p.PolicyName, PolicyId: p.PolicyId, Path: p.Path,
+		DefaultVersionId: p.DefaultVersionId, Description: p.Description, IsAttachable: p.IsAttachable,
+		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
+		CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
+	}
 }
 
 func (c *collector) getPolicy(ctx context.Context, arn string) []read {
@@ -122,15 +180,12 @@ func (c *collector) getPolicy(ctx context.Context, arn string) []read {
 		delete(c.policies, arn) // no half-read policy in the facts
 		return nil
 	}
-	p := out.Policy
-	*c.policies[arn] = iamtypes.ManagedPolicyDetail{
-		Arn: p.Arn, PolicyName: p.PolicyName, PolicyId: p.PolicyId, Path: p.Path,
-		DefaultVersionId: p.DefaultVersionId, Description: p.Description, IsAttachable: p.IsAttachable,
-		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
-		CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
-	}
-	version := aws.ToString(p.DefaultVersionId)
-	return []read{leaf(func(ctx context.Context) { c.getPolicyVersion(ctx, arn, version) })}
+	c.policies[arn] = policyDetail(out.Policy)
+	return []read{c.policyVersionRead(arn, aws.ToString(out.Policy.DefaultVersionId))}
+}
+
+func (c *collector) policyVersionRead(arn, version string) read {
+	return leaf(func(ctx context.Context) { c.getPolicyVersion(ctx, arn, version) })
 }
 
 func (c *collector) getPolicyVersion(ctx context.Context, arn, version string) {

@@ -7,8 +7,14 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// maxInFlight bounds concurrent calls: AWS throttles bursts per account and API.
-const maxInFlight = 8
+// maxInFlight bounds concurrent calls. EC2 throttles each API on its own
+// token bucket per account and region (100 calls, refilled at 20 a second,
+// for most Describe calls: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html),
+// and a round calls one API at most twice, so the bound is not there to spare
+// a bucket but to keep a storm of diagnoses, each this wide, from opening
+// connections without end. 10 lets the 25 calls of a typical diagnosis fit
+// in its 3 rounds (8 would leave a fourth for the last call).
+const maxInFlight = 10
 
 // A read is one API call or one paginated listing. A read that gates others
 // returns the reads its answer makes possible.

@@ -87,6 +87,7 @@ func TestCollect(t *testing.T) {
 	t.Run("variations", func(t *testing.T) { testVariations(t, fx) })
 	t.Run("read failures", func(t *testing.T) { testReadFailures(t, fx) })
 	t.Run("rounds", func(t *testing.T) { testRounds(t, fx) })
+	t.Run("policy listing", func(t *testing.T) { testPolicyListing(t, fx) })
 }
 
 func testFull(t *testing.T, fx *fixture) {
@@ -311,6 +312,59 @@ func (denyTaskDefinition) DescribeTaskDefinition(context.Context, *ecs.DescribeT
 	return nil, denied
 }
 
+// policyListing answers the account's policy listing with a fault, or with
+// a first page that does not name the fixture's policies (a big account).
+type policyListing struct {
+	account.IAMAPI
+	err error
+}
+
+func (p policyListing) ListPolicies(ctx context.Context, in *iam.ListPoliciesInput, opts ...func(*iam.Options)) (*iam.ListPoliciesOutput, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	return &iam.ListPoliciesOutput{IsTruncated: true, Marker: aws.String("page-2")}, nil
+}
+
+// The account's policy listing only saves GetPolicy: whatever it answers, the
+// role's managed policies and their default versions are read, and its own
+// failure is no finding.
+func testPolicyListing(t *testing.T, fx *fixture) {
+	for _, tt := range []struct {
+		name      string
+		listing   func(account.IAMAPI) account.IAMAPI // nil: moto's
+		getPolicy int                                 // GetPolicy calls for the typical task
+	}{
+		{"listed", nil, 0},
+		{"denied", func(c account.IAMAPI) account.IAMAPI { return policyListing{c, denied} }, 1},
+		{"past the first page", func(c account.IAMAPI) account.IAMAPI { return policyListing{c, nil} }, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clients := account.DefaultClients()
+			if tt.listing != nil {
+				real := clients.IAM
+				clients.IAM = func(cfg aws.Config) account.IAMAPI { return tt.listing(real(cfg)) }
+			}
+			calls := awscount.New()
+			cfg := fx.cfg.Copy()
+			calls.Attach(&cfg)
+			f := collect(t, account.NewLive(cfg, account.WithClients(clients)), fx.typical())
+			wantErrors(t, f)
+			p := f.ManagedPolicy(fx.pullPolicy)
+			if p == nil || aws.ToString(p.PolicyName) != "ecr-pull" || len(p.PolicyVersionList) != 1 || !p.PolicyVersionList[0].IsDefaultVersion ||
+				aws.ToString(p.PolicyVersionList[0].VersionId) != aws.ToString(p.DefaultVersionId) {
+				t.Fatalf("policy %s = %+v, want it and its default version", fx.pullPolicy, p)
+			}
+			if got := decodePolicy(t, aws.ToString(p.PolicyVersionList[0].Document)); fmt.Sprint(got["Statement"]) != fmt.Sprint(decodePolicy(t, pullDocument)["Statement"]) {
+				t.Errorf("document = %v, want the policy's", got)
+			}
+			if got := calls.Count("GetPolicy"); got != tt.getPolicy {
+				t.Errorf("GetPolicy called %d times, want %d", got, tt.getPolicy)
+			}
+		})
+	}
+}
+
 func testReadFailures(t *testing.T, fx *fixture) {
 	tests := []struct {
 		name  string
@@ -452,14 +506,17 @@ func TestCollectPaging(t *testing.T) {
 }
 
 // Behind a proxy that delays every call, the calls of a round overlap and the
-// rounds follow one another: the CallLog shows the plan.
+// rounds follow one another: the CallLog shows the plan. The typical task's
+// managed policy is in the account listing of round 1, so its document is
+// read in round 3; the full task's boundary is attached to nothing, so it is
+// not listed and takes GetPolicy then GetPolicyVersion, rounds 3 and 4.
 func testRounds(t *testing.T, fx *fixture) {
 	for _, tt := range []struct {
 		name         string
 		task         *event.Task
 		calls, round int
 	}{
-		{"typical", fx.typical(), 25, 4},
+		{"typical", fx.typical(), 25, 3},
 		{"full", fx.full(), 30, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
