@@ -72,7 +72,9 @@ func handler(ctx context.Context, log *slog.Logger) (*triage.Handler, error) {
 		return nil, err
 	}
 	h := &triage.Handler{
-		View:      &account.Members{Roles: hub.Roles},
+		// A warm function keeps the VPC's network reads for a minute: the
+		// services of a VPC that breaks fail together (account.VPCCache).
+		View:      &account.Members{Roles: hub.Roles, Opts: []account.Option{account.WithVPCCache(&account.VPCCache{})}},
 		State:     table,
 		Channels:  channels,
 		Invoker:   lambdasvc.NewFromConfig(cfg),

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pullmedic/pullmedic/internal/viewtest"
 	"github.com/pullmedic/pullmedic/pkg/state"
 )
 
@@ -68,5 +69,22 @@ func TestHandlerConfiguration(t *testing.T) {
 				t.Errorf("handler %+v with channels %v; want %v", h, names, tc.channels)
 			}
 		})
+	}
+}
+
+// A warm diagnose function keeps the VPC's network reads for the next task of
+// the same VPC (account.VPCCache); TestViewReadsFresh in functions/remediate
+// shows that remediate does not.
+func TestViewKeepsVPCReads(t *testing.T) {
+	vpc := viewtest.NewVPC(t)
+	for k, v := range map[string]string{"STATE_TABLE": "pullmedic-state", "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t", "REMEDIATE_FUNCTION": "r"} {
+		t.Setenv(k, v)
+	}
+	h, err := handler(context.Background(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := vpc.RouteTableReads(t, h.View); got != 1 {
+		t.Errorf("two tasks of one VPC read its route tables %d times, want 1 (cached)", got)
 	}
 }

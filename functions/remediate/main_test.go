@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/pullmedic/pullmedic/internal/viewtest"
 )
 
 func TestHandlerConfiguration(t *testing.T) {
@@ -38,5 +40,19 @@ func TestHandlerConfiguration(t *testing.T) {
 				t.Errorf("handler %+v", h)
 			}
 		})
+	}
+}
+
+// Remediate judges what it is about to change: its View reads the VPC's
+// network afresh for every task, never from the diagnose function's cache.
+func TestViewReadsFresh(t *testing.T) {
+	vpc := viewtest.NewVPC(t)
+	t.Setenv("STATE_TABLE", "pullmedic-state")
+	h, err := handler(context.Background(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := vpc.RouteTableReads(t, h.View); got != 2 {
+		t.Errorf("two tasks of one VPC read its route tables %d times, want 2 (no cache)", got)
 	}
 }

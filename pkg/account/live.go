@@ -24,6 +24,7 @@ type Live struct {
 	cfg      aws.Config
 	clients  Clients
 	pageSize int32
+	vpcCache *VPCCache // nil: every read is made
 }
 
 // Option configures a Live.
@@ -124,7 +125,7 @@ func (c *collector) firstRound() []read {
 		// The agent pulls over the host's network: the host gates the path.
 		reads = append(reads, gate(c.describeContainerInstance))
 	case c.t.SubnetID != "":
-		reads = append(reads, gate(c.describeSubnet))
+		reads = append(reads, c.subnetReads()...)
 	}
 	reads = append(reads, leaf(c.describeTask), leaf(c.describeCluster))
 	if c.t.Service != "" {
@@ -134,7 +135,8 @@ func (c *collector) firstRound() []read {
 		reads = append(reads, leaf(c.describeENI))
 	}
 	if onInstance || c.t.SubnetID != "" {
-		reads = append(reads, c.describeDHCPOptions(), c.describeS3PrefixList())
+		reads = append(reads, c.describeDHCPOptions()...)
+		reads = append(reads, c.describeS3PrefixList()...)
 	}
 	return append(reads, c.imageReads()...)
 }
@@ -206,12 +208,30 @@ func allPages[O, Opt, T any](ctx context.Context, p pager[O, Opt], items func(O)
 
 // listing is a read that stores a whole listing in dst, which only it writes.
 func listing[O, Opt, T any](c *collector, src Source, api string, p pager[O, Opt], items func(O) []T, dst *[]T) read {
-	return leaf(func(ctx context.Context) {
-		v, err := allPages(ctx, p, items)
-		if c.check(src, api, err) {
-			*dst = v
+	return leaf(func(ctx context.Context) { readListing(ctx, c, src, api, p, items, dst) })
+}
+
+// keptListing is a listing the VPCCache keeps under scope (see VPCCache): no
+// read at all when the cache holds its answer.
+func keptListing[O, Opt, T any](c *collector, scope string, src Source, api string, p pager[O, Opt], items func(O) []T, dst *[]T) []read {
+	if fromCache(c, scope, api, dst) {
+		return nil
+	}
+	return []read{leaf(func(ctx context.Context) {
+		if readListing(ctx, c, src, api, p, items, dst) {
+			c.keep(scope, api, *dst)
 		}
-	})
+	})}
+}
+
+// readListing reads every page into dst and reports whether it succeeded.
+func readListing[O, Opt, T any](ctx context.Context, c *collector, src Source, api string, p pager[O, Opt], items func(O) []T, dst *[]T) bool {
+	v, err := allPages(ctx, p, items)
+	if !c.check(src, api, err) {
+		return false
+	}
+	*dst = slices.Clip(v)
+	return true
 }
 
 // finish trims what was read wider than the task and orders what concurrent reads appended.

@@ -13,25 +13,27 @@ import (
 )
 
 // BenchmarkCollectLive measures one Collect against moto: calls and rounds
-// per diagnosis. Wall time against moto says little (it answers one call at
-// a time); see BenchmarkCollectLiveLatency50ms for that.
+// per diagnosis of the typical and the full Fargate task, and of a task on
+// an EC2 container instance (with an execution role). Wall time against moto
+// says little (it answers one call at a time); see
+// BenchmarkCollectLiveLatency50ms for that.
 func BenchmarkCollectLive(b *testing.B) {
-	fx := seed(b)
-	benchCollect(b, fx, fx.cfg)
+	h := seedHost(b)
+	benchCollect(b, h, h.cfg)
 }
 
 // BenchmarkCollectLiveLatency50ms puts 50 ms in front of every call, as a
 // far region would: wall time then follows the rounds, not the calls.
 func BenchmarkCollectLiveLatency50ms(b *testing.B) {
-	fx := seed(b)
-	benchCollect(b, fx, latencyProxy(b, fx.cfg, 50*time.Millisecond))
+	h := seedHost(b)
+	benchCollect(b, h, latencyProxy(b, h.cfg, 50*time.Millisecond))
 }
 
-func benchCollect(b *testing.B, fx *fixture, cfg aws.Config) {
+func benchCollect(b *testing.B, h *hostFixture, cfg aws.Config) {
 	for _, tc := range []struct {
 		name string
 		task *event.Task
-	}{{"typical", fx.typical()}, {"full", fx.full()}} {
+	}{{"typical", h.typical()}, {"full", h.full()}, {"ec2", h.onHost(h.typicalTD)}} {
 		b.Run(tc.name, func(b *testing.B) {
 			calls := awscount.New()
 			cfg := cfg.Copy()

@@ -35,7 +35,7 @@ type hostFixture struct {
 
 const hostRole = "pm-ecs-instance" // role and instance profile share the name
 
-func seedHost(t *testing.T) *hostFixture {
+func seedHost(t testing.TB) *hostFixture {
 	t.Helper()
 	fx := seed(t)
 	ctx := context.Background()
