@@ -27,18 +27,7 @@ var memberForwards = map[string]string{
 }
 
 // memberNode is deploy/member.yaml as YAML nodes.
-func memberNode(t *testing.T) *yaml.Node {
-	t.Helper()
-	data, err := os.ReadFile(memberPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Content[0]
-}
+func memberNode(t *testing.T) *yaml.Node { return yamlNode(t, memberPath) }
 
 // rulePatterns returns the pattern of one of the template's function events
 // in every place it runs: the function's own rule (the default bus, or the

@@ -116,9 +116,12 @@ func callOf(call string) (action, key string) {
 
 // templateNode is template.yaml as YAML nodes, so that !If branches and !Ref
 // are seen as written.
-func templateNode(t *testing.T) *yaml.Node {
+func templateNode(t *testing.T) *yaml.Node { return yamlNode(t, templatePath) }
+
+// yamlNode is a YAML file's document node.
+func yamlNode(t *testing.T, path string) *yaml.Node {
 	t.Helper()
-	data, err := os.ReadFile(templatePath)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
