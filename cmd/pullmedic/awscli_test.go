@@ -115,19 +115,9 @@ func TestRepositoryPolicyAsPrinted(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var snap map[string]any
-			if err := json.Unmarshal([]byte(mustRead(t, scenario("healthy-cross-account", "snapshot.json"))), &snap); err != nil {
-				t.Fatal(err)
-			}
-			snap["ecr"].(map[string]any)["repositoryPolicies"] = tc.policies
-			data, err := json.Marshal(snap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "snapshot.json")
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := editSnapshot(t, scenario("healthy-cross-account", "snapshot.json"), func(snap map[string]any) {
+				snap["ecr"].(map[string]any)["repositoryPolicies"] = tc.policies
+			})
 			res := runCLI(t, "", "diagnose", "--event", scenario("healthy-cross-account", "event.json"), "--snapshot", path, "--format", "json")
 			if res.code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr: %s\n%s", res.code, tc.code, res.stderr, res.stdout)

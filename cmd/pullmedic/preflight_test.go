@@ -90,8 +90,14 @@ func TestPreflightScenarios(t *testing.T) {
 // editedSnapshot writes the healthy preflight snapshot after edit.
 func editedSnapshot(t *testing.T, edit func(snap map[string]any)) string {
 	t.Helper()
+	return editSnapshot(t, preflights+"healthy-service/snapshot.json", edit)
+}
+
+// editSnapshot writes the snapshot at src, after edit, to a temporary file.
+func editSnapshot(t *testing.T, src string, edit func(snap map[string]any)) string {
+	t.Helper()
 	var snap map[string]any
-	if err := json.Unmarshal([]byte(mustRead(t, preflights+"healthy-service/snapshot.json")), &snap); err != nil {
+	if err := json.Unmarshal([]byte(mustRead(t, src)), &snap); err != nil {
 		t.Fatal(err)
 	}
 	edit(snap)

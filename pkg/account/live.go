@@ -127,7 +127,10 @@ func (c *collector) firstRound() []read {
 	case c.t.SubnetID != "":
 		reads = append(reads, c.subnetReads()...)
 	}
-	reads = append(reads, leaf(c.describeTask), leaf(c.describeCluster))
+	if c.t.TaskArn != "" { // a preflight judges a task that has not run yet
+		reads = append(reads, leaf(c.describeTask))
+	}
+	reads = append(reads, leaf(c.describeCluster))
 	if c.t.Service != "" {
 		reads = append(reads, leaf(c.describeService))
 	}

@@ -561,3 +561,22 @@ var (
 	secretArn     = func(s smtypes.SecretListEntry) *string { return s.ARN }
 	parameterName = func(p ssmtypes.ParameterMetadata) *string { return p.Name }
 )
+
+// A task that has not run yet (pullmedic preflight) has no ARN: nothing asks
+// ECS to describe it, and no read fails for want of one.
+func TestCollectWithoutATask(t *testing.T) {
+	fx := seed(t)
+	task := fx.typical()
+	task.TaskArn, task.ENIID = "", ""
+	calls := awscount.New()
+	cfg := fx.cfg.Copy()
+	calls.Attach(&cfg)
+	f := collect(t, account.NewLive(cfg), task)
+	wantErrors(t, f)
+	if n := calls.Count("DescribeTasks"); n != 0 {
+		t.Errorf("DescribeTasks called %d times for a task that has not run", n)
+	}
+	if calls.Count("DescribeServices") != 1 {
+		t.Errorf("the service was not read: %d DescribeServices", calls.Count("DescribeServices"))
+	}
+}

@@ -36,10 +36,13 @@ func refuse(format string, args ...any) error {
 	return &Refusal{Reason: fmt.Sprintf(format, args...)}
 }
 
-// IsRefusal reports whether err is a Refusal.
-func IsRefusal(err error) bool {
+// asRefusal returns err's Refusal, or nil.
+func asRefusal(err error) *Refusal {
 	var r *Refusal
-	return errors.As(err, &r)
+	if errors.As(err, &r) {
+		return r
+	}
+	return nil
 }
 
 // ground checks the facts collected for a request's task against the
@@ -58,7 +61,7 @@ func ground(f *account.Facts, now time.Time) error {
 	}
 	svc := f.Service()
 	// A hand-written snapshot may leave the status out; AWS always sets it.
-	if st := aws.ToString(svcStatus(svc)); svc == nil || st != "" && st != "ACTIVE" {
+	if svc == nil || aws.ToString(svc.Status) != "" && aws.ToString(svc.Status) != "ACTIVE" {
 		return refuse("service %s is not an active service of cluster %s", t.Service, t.ClusterArn)
 	}
 	if c := aws.ToString(svc.ClusterArn); c != "" && c != t.ClusterArn {
@@ -135,13 +138,6 @@ func attachmentDetail(live *ecstypes.Task, name string) string {
 		}
 	}
 	return ""
-}
-
-func svcStatus(svc *ecstypes.Service) *string {
-	if svc == nil {
-		return nil
-	}
-	return svc.Status
 }
 
 // serviceNetwork is a service's awsvpc configuration, or nil.

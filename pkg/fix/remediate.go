@@ -165,8 +165,8 @@ func (r *run) prepare(ctx context.Context) error {
 	if err == nil {
 		err = guardReads(r.facts, r.rep)
 	}
-	if IsRefusal(err) {
-		r.refused(err)
+	if ref := asRefusal(err); ref != nil {
+		r.refused(ref)
 		return nil
 	}
 	if err != nil {
@@ -201,10 +201,10 @@ func guardReads(f *account.Facts, rep *report.Report) error {
 }
 
 // refused reports a request that live state does not bear out.
-func (r *run) refused(err error) {
+func (r *run) refused(ref *Refusal) {
 	r.opt, r.ops = rules.OptIn{Mode: rules.ModeOff}, nil
 	r.res = &Result{
-		Schema: SchemaV1, Task: r.rep.Task, Mode: rules.ModeOff, Outcome: OutcomeRefused, Reason: err.(*Refusal).Reason,
+		Schema: SchemaV1, Task: r.rep.Task, Mode: rules.ModeOff, Outcome: OutcomeRefused, Reason: ref.Reason,
 		Actions: []ActionResult{}, Changes: []Change{}, Before: summarize(r.rep),
 	}
 	r.Logger.Warn("remediation refused", "task", r.task.TaskArn, "reason", r.res.Reason)
