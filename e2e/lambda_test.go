@@ -46,7 +46,7 @@ func newStack(t *testing.T, autoFix string) *stack {
 	s.w = newWorld(t, autoFix, s.slack.server.URL+"/services/T000/B000/XXXX")
 	s.diagnoseAWS, s.remediateAWS = newAWSProxy(t, motoserver.Endpoint(t)), newAWSProxy(t, motoserver.Endpoint(t))
 	s.remediate = startFunction(t, "remediate", bootstrap(t, "remediate"), s.w.lambdaEnv(s.remediateAWS.server.URL, map[string]string{
-		"MAX_FIXES_PER_DAY": "3",
+		"MAX_FIXES_PER_DAY": "3", "SLACK_RESPONSE_URL_PREFIX": s.slack.server.URL + "/actions/",
 	}))
 	s.lambdaAPI = newLambdaAPI(t, s.remediate)
 	s.diagnose = startFunction(t, "diagnose", bootstrap(t, "diagnose"), s.w.lambdaEnv(s.diagnoseAWS.server.URL, map[string]string{

@@ -5,7 +5,9 @@
 // TOPIC_ARN (where results go), MAX_FIXES_PER_DAY (circuit breaker, default 3), LOG_LEVEL;
 // hub mode: READER_ROLE and FIXER_ROLE (the member roles to read and fix
 // through), ORGANIZATION_ID and/or MEMBER_ACCOUNTS, MEMBER_EXTERNAL_ID;
-// AWS_ENDPOINT_URL and the rest of the SDK's variables as usual.
+// SLACK_RESPONSE_URL_PREFIX (where an approved fix's outcome may be posted;
+// default https://hooks.slack.com/); AWS_ENDPOINT_URL and the rest of the
+// SDK's variables as usual.
 package main
 
 import (
@@ -80,6 +82,8 @@ func handler(ctx context.Context, log *slog.Logger) (*remediate.Handler, error) 
 		MaxFixesPerDay: maxFixes,
 		Metrics:        notify.NewMetrics(os.Stdout),
 		Logger:         log,
+		// Tests point it at a local server; Slack's own otherwise.
+		ResponseURLPrefix: os.Getenv("SLACK_RESPONSE_URL_PREFIX"),
 	}
 	// A nil *Admission in the interface would not be nil.
 	if hub.Admission != nil {

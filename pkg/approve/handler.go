@@ -55,9 +55,6 @@ type Poster interface {
 	Post(ctx context.Context, url string, msg *slack.WebhookMessage) error
 }
 
-// DefaultResponseURLPrefix is where Slack's response_urls point.
-const DefaultResponseURLPrefix = "https://hooks.slack.com/"
-
 // maxBody bounds a request body: a click carries the whole message clicked
 // (at most 50 blocks of 3,000 characters), well under this.
 const maxBody = 1 << 20
@@ -84,7 +81,7 @@ type Handler struct {
 	// Slack posts the replies to response_url.
 	Slack Poster
 	// ResponseURLPrefix is what a response_url must start with;
-	// DefaultResponseURLPrefix when empty.
+	// notify.SlackResponseURLPrefix when empty.
 	ResponseURLPrefix string
 	Now               func() time.Time
 	Log               *slog.Logger
@@ -146,7 +143,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.Lambd
 	if err != nil {
 		return answer(http.StatusBadRequest, "refused: %v; nothing was changed", err)
 	}
-	if prefix := cmp.Or(h.ResponseURLPrefix, DefaultResponseURLPrefix); !strings.HasPrefix(click.ResponseURL, prefix) {
+	if prefix := cmp.Or(h.ResponseURLPrefix, notify.SlackResponseURLPrefix); !strings.HasPrefix(click.ResponseURL, prefix) {
 		return answer(http.StatusBadRequest, "refused: the response_url is not under %s; nothing was changed", prefix)
 	}
 	log = log.With("approval", click.Approval, "decision", click.Decision, "user", click.User, "userName", click.Name)

@@ -88,7 +88,7 @@ func (i *invoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*l
 type poster struct{ msgs []*slack.WebhookMessage }
 
 func (p *poster) Post(_ context.Context, url string, msg *slack.WebhookMessage) error {
-	if !strings.HasPrefix(url, DefaultResponseURLPrefix) {
+	if !strings.HasPrefix(url, notify.SlackResponseURLPrefix) {
 		return errors.New("posted outside Slack: " + url)
 	}
 	p.msgs = append(p.msgs, msg)

@@ -238,6 +238,11 @@ func fixText(r *report.Report, cause rules.Finding, escalated bool, limit int) s
 	return strings.TrimSpace(b.String())
 }
 
+// SlackResponseURLPrefix is where Slack's response_urls point: the only
+// place the approve and remediate functions post a reply to, unless told
+// otherwise (SLACK_RESPONSE_URL_PREFIX, for tests against a local server).
+const SlackResponseURLPrefix = "https://hooks.slack.com/"
+
 // Slack posts notices to an incoming webhook. Each post has its own
 // deadline, so a Slack that hangs costs one timeout per attempt rather than
 // the function's whole run. It honours Retry-After on 429 and backs off on

@@ -77,6 +77,10 @@ func TestApprovedRequest(t *testing.T) {
 		{"approved, and the write fails", "approve", func(u string) map[string]any {
 			return map[string]any{"approvedBy": "slack:U0A", "responseUrl": u}
 		}, true, fix.StatusFailed, 0, "The fix failed", "AccessDenied"},
+		// Whoever may invoke remediate cannot have its results sent elsewhere.
+		{"approved, with a responseUrl that is not Slack's", "approve", func(u string) map[string]any {
+			return map[string]any{"approvedBy": "slack:U0A", "responseUrl": strings.Replace(u, "/actions/", "/elsewhere/", 1)}
+		}, false, fix.StatusVerified, 1, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +103,7 @@ func TestApprovedRequest(t *testing.T) {
 			}
 			h := &Handler{View: account.SnapshotView{Snap: snap}, Writer: writer, Publisher: &fakeSNS{},
 				TopicARN: "arn:aws:sns:eu-west-1:111122223333:pullmedic", Table: "pullmedic-state", Now: time.Now,
-				Slack: &notify.Slack{HTTP: slackURL.Client(), Attempts: 1}}
+				Slack: &notify.Slack{HTTP: slackURL.Client(), Attempts: 1}, ResponseURLPrefix: slackURL.URL + "/actions/"}
 			res, err := h.Handle(context.Background(), request(t, tc.fields(slackURL.URL+"/actions/T0/1/x")))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {

@@ -55,6 +55,10 @@ type Handler struct {
 	// was approved in (the request's responseUrl); nil means a notify.Slack
 	// with its defaults.
 	Slack Replier
+	// ResponseURLPrefix is what a request's responseUrl must start with to
+	// be posted to (notify.SlackResponseURLPrefix when empty): whoever may
+	// invoke the function cannot make it send its results elsewhere.
+	ResponseURLPrefix string
 }
 
 // Replier posts a message to a Slack response_url; *notify.Slack implements it.
@@ -150,6 +154,10 @@ func (h *Handler) undo(task *event.Task) func(changeID string) string {
 // fails is logged, not retried: the fix is done, and the topic has the result.
 func (h *Handler) reply(ctx context.Context, log *slog.Logger, req *fix.Request, msg *slack.WebhookMessage) {
 	if req.ResponseURL == "" {
+		return
+	}
+	if prefix := cmp.Or(h.ResponseURLPrefix, notify.SlackResponseURLPrefix); !strings.HasPrefix(req.ResponseURL, prefix) {
+		log.Warn("outcome not posted: the responseUrl is not Slack's", "responseUrl", req.ResponseURL, "prefix", prefix)
 		return
 	}
 	poster := h.Slack
